@@ -1,0 +1,5 @@
+"""The course library: models, cost accounting, data, training, widgets and plots.
+
+Chapters import from here and never redefine what lives here.
+"""
+__version__ = "0.1.0"
