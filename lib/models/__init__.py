@@ -7,7 +7,11 @@
 """
 from lib.models.registry import course_config, create, input_size, names, register
 
-# Each family registers its builders on import.
-from lib.models import lenet  # noqa: F401, E402
+import importlib
+
+# One module per family, in the course's order; each registers its builders on import.
+FAMILIES = ('lenet', 'alexnet', 'vgg', 'nin', 'googlenet', 'inception', 'xception', 'resnet', 'senet', 'densenet', 'squeezenet', 'mobilenet', 'shufflenet', 'efficientnet')
+for _family in FAMILIES:
+    importlib.import_module(f"lib.models.{_family}")
 
 __all__ = ["course_config", "create", "input_size", "names", "register"]

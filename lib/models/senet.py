@@ -1,0 +1,1 @@
+"""Squeeze-and-Excitation networks (Hu et al., 2017, arXiv:1709.01507)."""

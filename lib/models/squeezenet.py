@@ -1,0 +1,1 @@
+"""SqueezeNet (Iandola et al., 2016, arXiv:1602.07360)."""

@@ -1,0 +1,1 @@
+"""VGG (Simonyan & Zisserman, 2014, arXiv:1409.1556)."""

@@ -1,0 +1,1 @@
+"""Xception (Chollet, 2016, arXiv:1610.02357)."""
