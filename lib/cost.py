@@ -241,7 +241,7 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
                 module.forward = _passthrough
                 patched.append(module)
     tensors = {k: torch.empty_like(v, device="meta") for k, v in
-               [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)]}
+               [*model.named_parameters(), *model.named_buffers()]}
     x = torch.empty((1, *input_size), device="meta")
     try:
         with torch.no_grad():
