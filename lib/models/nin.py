@@ -1,1 +1,131 @@
-"""Network in Network (Lin, Chen & Yan, 2013, arXiv:1312.4400)."""
+"""Network in Network (Lin, Chen & Yan, ICLR 2014, arXiv:1312.4400). Explained in
+chapters/06_nin.ipynb.
+
+The ImageNet form of d2l and the lectures: AlexNet's convolutions (96-256-384 channels, 11x11/4,
+5x5, 3x3), each followed by two 1x1 convolutions, the "mlpconv" layer of the paper. Instead of
+dense layers, a last NiN block has one channel per class and a global average pool turns each
+channel into a class score: no parameter depends on the image size.
+
+Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input and a
+quarter of the channels (24-64-96): about 15 M MACs per image. `create("nin", in_channels=1,
+num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
+"""
+from collections import OrderedDict
+
+from torch import nn
+
+from lib.cost import conv_output_size
+from lib.models.registry import register
+
+# out_channels (None: num_classes), kernel, stride, padding of each NiN block's first convolution.
+# A 3x3/2 max-pool follows each of the first three blocks; dropout precedes the last one.
+CONFIG = (
+    (96, 11, 4, 0),
+    (256, 5, 1, 2),
+    (384, 3, 1, 1),
+    (None, 3, 1, 1),
+)
+POOL = (3, 2)
+
+
+class NiNBlock(nn.Sequential):
+    """A convolution and two 1x1 convolutions with the same number of output channels, each
+    followed by a ReLU: a small multilayer perceptron slid over every pixel.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of all three convolutions.
+        kernel_size, stride, padding: of the first convolution (the 1x1s have stride 1, no padding).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+        for label, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
+                                  ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                                  ("padding", padding, 0)):
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
+        )
+
+
+def feature_sizes(image_size: int) -> list[int]:
+    """Side of each NiN block's output for a square input ([54, 26, 12, 5] for 224).
+
+    Raises ValueError, naming the smallest valid size, when the input is too small."""
+    if not isinstance(image_size, int) or image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
+    try:
+        return _feature_sizes(image_size)
+    except ValueError:
+        smallest = next(s for s in range(image_size + 1, 4096) if _fits(s))
+        raise ValueError(f"image_size={image_size} is too small for NiN: the three 3x3/2 "
+                         f"max-pools leave no pixels; use image_size >= {smallest}") from None
+
+
+def _feature_sizes(n):
+    sides = []
+    for i, (_, k, s, p) in enumerate(CONFIG):
+        if i:
+            n = conv_output_size(n, POOL[0], 0, POOL[1])
+        n = conv_output_size(n, k, p, s)
+        sides.append(n)
+    return sides
+
+
+def _fits(n):
+    try:
+        _feature_sizes(n)
+        return True
+    except ValueError:
+        return False
+
+
+class NiN(nn.Module):
+    """Network in Network.
+
+    Args:
+        in_channels: channels of the input image.
+        num_classes: channels of the last NiN block, one score map per class.
+        image_size: side of the square input; checked, since no layer depends on it.
+        width_mult: multiplies the channels of the first three blocks.
+        dropout: dropout probability before the last block.
+    """
+
+    def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0, dropout=0.5):
+        super().__init__()
+        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
+            raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        feature_sizes(image_size)
+        layers = []
+        for i, (out_channels, k, s, p) in enumerate(CONFIG, start=1):
+            if out_channels is None:
+                out_channels = num_classes
+                layers.append(("dropout", nn.Dropout(dropout)))
+            else:
+                out_channels = max(1, round(out_channels * width_mult))
+            layers.append((f"block{i}", NiNBlock(in_channels, out_channels, k, s, p)))
+            if i < len(CONFIG):
+                layers.append((f"pool{i}", nn.MaxPool2d(*POOL)))
+            in_channels = out_channels
+        self.features = nn.Sequential(OrderedDict(layers))  # (B, num_classes, 5, 5) at 224x224
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.flatten(self.pool(self.features(x)))  # (B, num_classes)
+
+
+@register("nin",
+          input_size=lambda in_channels=3, image_size=224, **_: (in_channels, image_size, image_size),
+          course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25))
+def nin(**kwargs):
+    return NiN(**kwargs)
