@@ -23,3 +23,166 @@ def cost_bars(cost, ax=None, top: int | None = 30):
     ax[0].invert_yaxis()
     ax[0].figure.tight_layout()
     return ax
+
+
+def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3):
+    """Grey images (N, H, W) in a grid, each with its title; returns the figure."""
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.3) * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap="gray_r")
+            if i < len(titles):
+                ax.set_title(titles[i], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history, ax=None):
+    """Training loss, training accuracy and test accuracy per epoch, from a `lib.train.History`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    ax.clear()
+    epochs = history.epoch
+    ax.plot(epochs, history.train_loss, "-o", color="#4c72b0", label="train loss", markersize=3)
+    ax.plot(epochs, history.train_acc, "--o", color="#dd8452", label="train acc", markersize=3)
+    ax.plot(epochs, history.test_acc, "-.o", color="#55a868", label="test acc", markersize=3)
+    ax.set_xlabel("epoch")
+    ax.set_xlim(0.5, max(history.epochs, len(epochs)) + 0.5)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right", fontsize=8)
+    ax.figure.tight_layout()
+    return ax
+
+
+def show_source(*objs):
+    """The source of `lib` objects, highlighted: chapters show library code instead of copying it."""
+    return Source(*objs)
+
+
+class Source:
+    """Source code with the file it comes from; HTML (highlighted) in a notebook, text elsewhere."""
+
+    def __init__(self, *objs):
+        import inspect
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        self.parts = []
+        for obj in objs:
+            lines, first = inspect.getsourcelines(obj)
+            path = Path(inspect.getsourcefile(obj)).resolve()
+            where = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+            self.parts.append((f"{where}, lines {first}-{first + len(lines) - 1}", "".join(lines)))
+
+    def __repr__(self):
+        return "\n".join(f"# {where}\n{code}" for where, code in self.parts)
+
+    def _repr_html_(self):
+        import html
+
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        formatter = HtmlFormatter(noclasses=True, style="friendly")
+        return "".join(
+            f"<div style='font-size:80%;color:#666;margin-top:0.4em'>{html.escape(where)}</div>"
+            + highlight(code, PythonLexer(), formatter) for where, code in self.parts)
+
+
+def value_grids(panels: dict, boxes: dict | None = None, fmt: str = "{:g}", cell: float = 0.42,
+                cmap: str = "Blues"):
+    """Small matrices side by side, every entry written in its cell; returns the figure.
+
+    `panels` maps a title to a 2-D array; `boxes` maps a title to rectangles
+    (row, col, height, width, colour) drawn over that panel, e.g. the window a kernel sees.
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    boxes = boxes or {}
+    arrays = {t: np.asarray(a, dtype=float) for t, a in panels.items()}
+    widths = [a.shape[1] for a in arrays.values()]
+    height = max(a.shape[0] for a in arrays.values())
+    fig, axes = plt.subplots(1, len(arrays), figsize=(cell * (sum(widths) + 1.2 * len(widths)), cell * height + 0.7),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, (title, a) in zip(axes[0], arrays.items()):
+        finite = a[np.isfinite(a)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0, 1)
+        ax.imshow(np.where(np.isfinite(a), a, np.nan), cmap=cmap, vmin=low - 0.6 * (high - low + 1e-9),
+                  vmax=high + 0.3 * (high - low + 1e-9))
+        for (i, j), v in np.ndenumerate(a):
+            ax.text(j, i, fmt.format(v) if np.isfinite(v) else "", ha="center", va="center", fontsize=9)
+        for r, c, h, w, colour in boxes.get(title, ()):
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=colour, linewidth=2.5))
+        ax.set_xticks(np.arange(a.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(a.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=1)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def connection_matrices(layers: dict, cmap: str = "viridis"):
+    """Layers y = W x drawn as graphs (top) and as their weight matrices (bottom).
+
+    `layers` maps a title to an index matrix `ids` (n outputs, m inputs) as in `lib.ops`:
+    entries with the same index share one parameter and get one colour; -1 is no connection.
+    """
+    import numpy as np
+
+    fig, axes = plt.subplots(2, len(layers), figsize=(3.3 * len(layers), 4.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [1.1, 1]})
+    colours = plt.get_cmap(cmap)
+    for (graph, matrix), (title, ids) in zip(axes.T, layers.items()):
+        ids = np.asarray(ids)
+        n, m = ids.shape
+        top = max(ids.max(), 1)
+        x_in, x_out = np.arange(m), (np.arange(n) + 0.5) * (m - 1) / n
+        for j, i in zip(*np.nonzero(ids >= 0)):
+            graph.plot([x_in[i], x_out[j]], [0, 1], color=colours(ids[j, i] / top), linewidth=2)
+        graph.scatter(x_in, np.zeros(m), s=90, color="white", edgecolor="black", zorder=3)
+        graph.scatter(x_out, np.ones(n), s=90, color="#dddddd", edgecolor="black", zorder=3)
+        graph.set_ylim(-0.25, 1.25)
+        graph.axis("off")
+        graph.set_title(title, fontsize=10)
+        rgba = np.ones((n, m, 4))
+        rgba[ids >= 0] = colours(ids[ids >= 0] / top)
+        matrix.imshow(rgba)
+        for (j, i), v in np.ndenumerate(ids):
+            if v >= 0:
+                matrix.text(i, j, str(v), ha="center", va="center", fontsize=8,
+                            color="white" if v / top < 0.6 else "black")
+        matrix.set_xticks(range(m), [f"$x_{i + 1}$" for i in range(m)], fontsize=8)
+        matrix.set_yticks(range(n), [f"$y_{j + 1}$" for j in range(n)], fontsize=8)
+        matrix.set_xticks(np.arange(m + 1) - 0.5, minor=True)
+        matrix.set_yticks(np.arange(n + 1) - 0.5, minor=True)
+        matrix.grid(which="minor", color="#999999", linewidth=0.5)
+        matrix.tick_params(which="both", length=0)
+    fig.tight_layout()
+    return fig
+
+
+def activation_curves(x, values: dict, gradients: dict):
+    """Activation functions (left) and their derivatives (right) over the same inputs `x`."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for name in values:
+        left.plot(x, values[name], label=name)
+        right.plot(x, gradients[name], label=name)
+    left.set_title("f(x)", fontsize=10)
+    right.set_title("f'(x), by autograd", fontsize=10)
+    for ax in (left, right):
+        ax.axhline(0, color="#999999", linewidth=0.6)
+        ax.axvline(0, color="#999999", linewidth=0.6)
+        ax.set_xlabel("x")
+        ax.grid(alpha=0.3)
+    right.axhline(0.25, color="#999999", linestyle=":", linewidth=1)
+    right.text(x[0], 0.27, "1/4", fontsize=8, color="#666666")
+    left.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

