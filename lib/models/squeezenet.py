@@ -1,1 +1,108 @@
-"""SqueezeNet (Iandola et al., 2016, arXiv:1602.07360)."""
+"""SqueezeNet (Iandola et al., 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer
+parameters and <0.5MB model size", arXiv:1602.07360). Explained in chapters/11_squeezenet.ipynb.
+
+Three strategies (paper, Section 3.1): replace 3x3 filters by 1x1 filters, feed the remaining
+3x3 filters fewer input channels (the squeeze layer), and downsample late. SqueezeNet 1.1 (the
+authors' repository, github.com/forresti/SqueezeNet) moves the pooling earlier and shrinks
+conv1 for 2.4x less computation at the same accuracy.
+"""
+import torch
+from torch import nn
+from torch.nn import init
+
+from lib.models.registry import register
+
+# Paper, Table 1 (1.0) and the repository's v1.1: ("conv1", out channels, kernel, stride),
+# "M" a 3x3 max-pool with stride 2, and (s1x1, e1x1, e3x3) a fire module.
+CONFIGS = {
+    "1_0": [("conv1", 96, 7, 2), "M", (16, 64, 64), (16, 64, 64), (32, 128, 128), "M",
+            (32, 128, 128), (48, 192, 192), (48, 192, 192), (64, 256, 256), "M", (64, 256, 256)],
+    "1_1": [("conv1", 64, 3, 2), "M", (16, 64, 64), (16, 64, 64), "M", (32, 128, 128),
+            (32, 128, 128), "M", (48, 192, 192), (48, 192, 192), (64, 256, 256), (64, 256, 256)],
+}
+
+
+class Fire(nn.Module):
+    """A squeeze layer of 1x1 filters feeding an expand layer of 1x1 and 3x3 filters whose
+    outputs are concatenated (paper, Figure 1).
+
+    Args:
+        in_channels: channels in.
+        squeeze: s1x1, filters of the squeeze layer (fewer than in_channels).
+        expand1x1: e1x1, 1x1 filters of the expand layer.
+        expand3x3: e3x3, 3x3 filters of the expand layer; the output has e1x1 + e3x3 channels.
+
+    Parameters: in * s1x1 + s1x1 * (e1x1 + 9 * e3x3) weights and s1x1 + e1x1 + e3x3 biases.
+    """
+
+    def __init__(self, in_channels, squeeze, expand1x1, expand3x3):
+        super().__init__()
+        self.squeeze = nn.Conv2d(in_channels, squeeze, kernel_size=1)
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        self.expand1x1 = nn.Conv2d(squeeze, expand1x1, kernel_size=1)
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        self.expand3x3 = nn.Conv2d(squeeze, expand3x3, kernel_size=3, padding=1)
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.squeeze_activation(self.squeeze(x))  # (B, s1x1, H, W)
+        return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
+                          self.expand3x3_activation(self.expand3x3(x))], 1)  # (B, e1x1 + e3x3, H, W)
+
+
+class SqueezeNet(nn.Module):
+    """SqueezeNet without bypass connections: fire modules, then a 1x1 convolution to the
+    classes and a global average pool in place of fully connected layers."""
+
+    def __init__(self, version="1_0", in_channels=3, num_classes=1000, dropout=0.5):
+        super().__init__()
+        if version not in CONFIGS:
+            raise ValueError(f"version={version!r}; valid: {', '.join(CONFIGS)}")
+        layers = []
+        for v in CONFIGS[version]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True))
+            elif v[0] == "conv1":
+                _, out_channels, k, s = v
+                layers += [nn.Conv2d(in_channels, out_channels, k, s), nn.ReLU(inplace=True)]
+                in_channels = out_channels
+            else:
+                layers.append(Fire(in_channels, *v))
+                in_channels = v[1] + v[2]
+        self.features = nn.Sequential(*layers)
+        final_conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)  # conv10
+        self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
+                                        nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if m is final_conv:
+                    init.normal_(m.weight, mean=0.0, std=0.01)
+                else:
+                    init.kaiming_uniform_(m.weight)
+                init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))  # (B, num_classes)
+
+
+def _input_size(in_channels=3, image_size=224, **_):
+    return in_channels, image_size, image_size
+
+
+_COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32}
+
+
+@register("squeezenet1_0", input_size=_input_size, course=_COURSE)
+def squeezenet1_0(image_size=224, **kwargs):
+    """SqueezeNet 1.0 (1.25 M parameters, 819 M MACs at 224x224). The course form takes 32x32
+    Fashion-MNIST, about 8 M MACs per image; the network is fully convolutional, so
+    `image_size` only sets the input size."""
+    return SqueezeNet("1_0", **kwargs)
+
+
+@register("squeezenet1_1", input_size=_input_size, course=_COURSE)
+def squeezenet1_1(image_size=224, **kwargs):
+    """SqueezeNet 1.1 (1.24 M parameters, 349 M MACs at 224x224). The course form takes 32x32
+    Fashion-MNIST, about 3 M MACs per image."""
+    return SqueezeNet("1_1", **kwargs)
