@@ -94,18 +94,20 @@ class Source:
             + highlight(code, PythonLexer(), formatter) for where, code in self.parts)
 
 
-def value_grids(panels: dict, boxes: dict | None = None, fmt: str = "{:g}", cell: float = 0.42,
-                cmap: str = "Blues"):
+def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = None, fmt: str = "{:g}",
+                cell: float = 0.42, cmap: str = "Blues"):
     """Small matrices side by side, every entry written in its cell; returns the figure.
 
     `panels` maps a title to a 2-D array; `boxes` maps a title to rectangles
-    (row, col, height, width, colour) drawn over that panel, e.g. the window a kernel sees.
+    (row, col, height, width, colour) drawn over that panel, e.g. the window a kernel sees;
+    `padding` maps a title to p: that panel is drawn surrounded by p rings of grey zeros.
     """
     import numpy as np
     from matplotlib.patches import Rectangle
 
-    boxes = boxes or {}
-    arrays = {t: np.asarray(a, dtype=float) for t, a in panels.items()}
+    boxes, padding = boxes or {}, padding or {}
+    arrays = {t: np.pad(np.asarray(a, dtype=float), padding.get(t, 0), constant_values=np.nan)
+              for t, a in panels.items()}
     widths = [a.shape[1] for a in arrays.values()]
     height = max(a.shape[0] for a in arrays.values())
     fig, axes = plt.subplots(1, len(arrays), figsize=(cell * (sum(widths) + 1.2 * len(widths)), cell * height + 0.7),
@@ -116,7 +118,11 @@ def value_grids(panels: dict, boxes: dict | None = None, fmt: str = "{:g}", cell
         ax.imshow(np.where(np.isfinite(a), a, np.nan), cmap=cmap, vmin=low - 0.6 * (high - low + 1e-9),
                   vmax=high + 0.3 * (high - low + 1e-9))
         for (i, j), v in np.ndenumerate(a):
-            ax.text(j, i, fmt.format(v) if np.isfinite(v) else "", ha="center", va="center", fontsize=9)
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9)
+            elif title in padding:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, color="#e5e5e5"))
+                ax.text(j, i, fmt.format(0), ha="center", va="center", fontsize=9, color="#888888")
         for r, c, h, w, colour in boxes.get(title, ()):
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=colour, linewidth=2.5))
         ax.set_xticks(np.arange(a.shape[1] + 1) - 0.5, minor=True)
