@@ -82,7 +82,7 @@ class AlexNet(nn.Module):
             raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
         if not isinstance(hidden, int) or hidden < 1:
             raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-        if not 0 <= dropout < 1:
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         side = feature_size(image_size)
         layers = []

@@ -1,0 +1,226 @@
+"""AlexNet, VGG, NiN and GoogLeNet against independent references.
+
+Sources: torchvision's VGG (parameters, `meta["_ops"]` of its ImageNet weights, the layers of
+`torchvision.models.vgg.make_layers`), torchvision's `Inception` signature, the hand formulas of
+`lib.cost`, and Table 1 and Section 5 of the GoogLeNet paper (arXiv:1409.4842).
+"""
+import importlib
+import inspect
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from lib import cost, models
+from lib.cost import conv_params
+from lib.models.googlenet import INCEPTIONS, GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux
+from lib.models.nin import NiNBlock
+from lib.models.vgg import CONFIGS, VGG, VGGBlock, config_from_blocks
+
+tv_vgg = importlib.import_module("torchvision.models.vgg")
+tv_googlenet = importlib.import_module("torchvision.models.googlenet")
+
+TORCHVISION_VGG = [("vgg11", "A", "VGG11"), ("vgg13", "B", "VGG13"),
+                   ("vgg16", "D", "VGG16"), ("vgg19", "E", "VGG19")]
+
+
+# --- VGG against torchvision ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,config,weights", TORCHVISION_VGG)
+def test_vgg_parameters_equal_torchvision(name, config, weights):
+    with torch.device("meta"):
+        ours, theirs = models.create(name), getattr(torchvision.models, name)()
+    assert [p.shape for p in ours.parameters()] == [p.shape for p in theirs.parameters()]
+    n = sum(p.numel() for p in ours.parameters())
+    assert n == sum(p.numel() for p in theirs.parameters())
+    assert n == getattr(torchvision.models, f"{weights}_Weights").IMAGENET1K_V1.meta["num_params"]
+    assert CONFIGS[config] == tuple(tv_vgg.cfgs[config])
+
+
+@pytest.mark.parametrize("name,config,weights", TORCHVISION_VGG)
+def test_vgg_macs_match_torchvision_ops(name, config, weights):
+    ops = getattr(torchvision.models, f"{weights}_Weights").IMAGENET1K_V1.meta["_ops"]  # GMACs
+    assert cost.count(name).macs / 1e9 == pytest.approx(ops, rel=1e-3)
+
+
+@pytest.mark.parametrize("config", ["A", "B", "D", "E"])
+def test_vgg_features_compute_what_torchvision_computes(config):
+    torch.manual_seed(0)
+    theirs = tv_vgg.make_layers(tv_vgg.cfgs[config]).eval()
+    ours = VGG(config, image_size=32, hidden=1).features.eval()  # the classifier plays no part
+    ours_params, their_params = list(ours.parameters()), list(theirs.parameters())
+    with torch.no_grad():
+        for mine, other in zip(ours_params, their_params, strict=True):
+            mine.copy_(other)
+        x = torch.randn(1, 3, 64, 64)
+        assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
+def test_vgg_from_blocks_equals_configuration_a():
+    with torch.device("meta"):
+        a = VGG(config_from_blocks(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))))
+        a_registered = models.create("vgg11")
+    assert [p.shape for p in a.parameters()] == [p.shape for p in a_registered.parameters()]
+
+
+def test_vgg_block():
+    block = VGGBlock(2, 3, 8)
+    assert block(torch.randn(1, 3, 32, 30)).shape == (1, 8, 16, 15)
+    assert sum(p.numel() for p in block.parameters()) == conv_params(3, 3, 8) + conv_params(3, 8, 8)
+    c_block = VGGBlock(3, 128, 256, kernel_sizes=(3, 3, 1))
+    assert sum(p.numel() for p in c_block.parameters()) == (
+        conv_params(3, 128, 256) + conv_params(3, 256, 256) + conv_params(1, 256, 256))
+    assert any(isinstance(m, nn.LocalResponseNorm) for m in VGGBlock(1, 3, 64, lrn=True))
+
+
+def test_vgg_lrn_and_conv1_are_where_table_1_puts_them():
+    with torch.device("meta"):
+        a_lrn, c = models.create("vgg11_lrn").features, models.create("vgg16_c").features
+    assert isinstance(a_lrn[0][2], nn.LocalResponseNorm)  # conv3-64, ReLU, LRN, pool
+    assert sum(isinstance(m, nn.LocalResponseNorm) for m in a_lrn.modules()) == 1
+    kernels = [[m.kernel_size[0] for m in block if isinstance(m, nn.Conv2d)] for block in c]
+    assert kernels == [[3, 3], [3, 3], [3, 3, 1], [3, 3, 1], [3, 3, 1]]
+
+
+# --- NiN --------------------------------------------------------------------------------------
+
+def test_nin_block():
+    block = NiNBlock(3, 96, 11, 4)
+    assert block(torch.randn(1, 3, 224, 224)).shape == (1, 96, 54, 54)
+    assert sum(p.numel() for p in block.parameters()) == conv_params(11, 3, 96) + 2 * conv_params(1, 96, 96)
+
+
+def test_nin_has_no_dense_layer_and_one_score_map_per_class():
+    with torch.device("meta"):
+        net = models.create("nin", num_classes=17)
+    assert not any(isinstance(m, nn.Linear) for m in net.modules())
+    assert net.features.block4[-2].out_channels == 17
+    assert cost.count(net, (3, 224, 224)).layers[-1].output_shape == (17,)
+
+
+# --- GoogLeNet --------------------------------------------------------------------------------
+
+def test_inception_takes_torchvisions_arguments():
+    names = list(inspect.signature(Inception).parameters)
+    theirs = list(inspect.signature(tv_googlenet.Inception).parameters)
+    assert names == theirs[:7]
+
+
+def test_inception_3a_against_hand_formula():
+    block = Inception(192, 64, 96, 128, 16, 32, 32)
+    assert block.out_channels == 256
+    assert block(torch.randn(1, 192, 28, 28)).shape == (1, 256, 28, 28)
+    expected = (conv_params(1, 192, 64) + conv_params(1, 192, 96) + conv_params(3, 96, 128)
+                + conv_params(1, 192, 16) + conv_params(5, 16, 32) + conv_params(1, 192, 32))
+    assert sum(p.numel() for p in block.parameters()) == expected
+
+
+def test_naive_inception_module_passes_the_pooled_input_on():
+    naive = Inception(192, 64, None, 128, None, 32, None)
+    assert naive.out_channels == 64 + 128 + 32 + 192
+    assert naive(torch.randn(1, 192, 7, 7)).shape == (1, 416, 7, 7)
+    assert sum(p.numel() for p in naive.parameters()) == (
+        conv_params(1, 192, 64) + conv_params(3, 192, 128) + conv_params(5, 192, 32))
+
+
+def test_googlenet_output_channels_follow_table_1():
+    # Paper, Table 1, "output size" depth of each Inception row.
+    depths = {"3a": 256, "3b": 480, "4a": 512, "4b": 512, "4c": 512, "4d": 528, "4e": 832,
+              "5a": 832, "5b": 1024}
+    with torch.device("meta"):
+        net = models.create("googlenet")
+    for row in INCEPTIONS:
+        if row != "M":
+            assert net.features.get_submodule(f"inception{row[0]}").out_channels == depths[row[0]]
+            assert sum(row[i] for i in (1, 3, 5, 6)) == depths[row[0]]
+    assert net.fc.in_features == 1024
+
+
+def test_googlenet_uses_5x5_convolutions_and_no_batch_norm():
+    with torch.device("meta"):
+        net, without_lrn = models.create("googlenet"), models.create("googlenet", lrn=False)
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+    assert sum(isinstance(m, nn.Conv2d) and m.kernel_size == (5, 5) for m in net.modules()) == 9
+    assert sum(isinstance(m, nn.LocalResponseNorm) for m in net.modules()) == 2
+    assert not any(isinstance(m, nn.LocalResponseNorm) for m in without_lrn.modules())
+
+
+def test_aux_logits():
+    torch.manual_seed(0)
+    net = models.create("googlenet", aux_logits=True, num_classes=7, image_size=96, width_mult=0.25)
+    x = torch.randn(2, 3, 96, 96)
+    out = net.train()(x)
+    assert isinstance(out, GoogLeNetOutputs) and len(out) == 3
+    assert all(t.shape == (2, 7) for t in out)
+    net.eval()
+    with torch.no_grad():
+        assert isinstance(net(x), torch.Tensor) and net(x).shape == (2, 7)
+    assert not isinstance(models.create("googlenet", image_size=96, width_mult=0.25).train()(x), tuple)
+
+
+def test_aux_classifiers_follow_section_5():
+    with torch.device("meta"):
+        plain, with_aux = models.create("googlenet"), models.create("googlenet", aux_logits=True)
+    # 5x5/3 average pool (14x14 -> 4x4), 1x1 conv with 128 filters, 1024-unit dense layer, classifier.
+    aux = {c: conv_params(1, c, 128) + (128 * 4 * 4 + 1) * 1024 + (1024 + 1) * 1000 for c in (512, 528)}
+    extra = sum(p.numel() for p in with_aux.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert extra == aux[512] + aux[528]
+    assert list(with_aux.aux) == ["inception4a", "inception4d"]
+    assert with_aux.aux["inception4a"].dropout.p == 0.7
+    assert InceptionAux(528, 10, 14)(torch.randn(1, 528, 14, 14)).shape == (1, 10)
+
+
+def test_alexnet_geometry():
+    with torch.device("meta"):
+        net, small = models.create("alexnet"), models.create("alexnet", width_mult=0.25)
+    assert net.classifier.fc6.in_features == 256 * 5 * 5
+    assert [m.out_channels for m in net.features if isinstance(m, nn.Conv2d)] == [96, 256, 384, 384, 256]
+    assert [m.out_channels for m in small.features if isinstance(m, nn.Conv2d)] == [24, 64, 96, 96, 64]
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16",
+                                  "vgg19", "nin", "googlenet"])
+def test_course_scale_is_small(name):
+    kwargs = models.course_config(name)
+    assert kwargs["in_channels"] == 1 and kwargs["num_classes"] == 10
+    c = cost.count(name, **kwargs)
+    assert c.macs <= 26e6, c.summary()
+    assert models.input_size(name, **kwargs) == (1, kwargs["image_size"], kwargs["image_size"])
+
+
+# --- Bad arguments ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build,words", [
+    (lambda: VGG("F"), ["'F'", "A-LRN", "E"]),
+    (lambda: VGG((64, 128)), ["must end with 'M'"]),
+    (lambda: VGG((64, 128, "M")), ["same number of channels", "64, 128"]),
+    (lambda: VGG(("conv3-64", "M")), ["'conv3-64'", "'M'"]),
+    (lambda: VGG("A", image_size=16), ["image_size=16", ">= 32"]),
+    (lambda: models.create("vgg16", width_mult=0), ["width_mult", "0"]),
+    (lambda: models.create("vgg16", hidden=0), ["hidden", "0"]),
+    (lambda: models.create("vgg16", dropout=1.0), ["dropout", "1.0"]),
+    (lambda: VGGBlock(2, 3, 8, kernel_sizes=(3,)), ["kernel_sizes=(3,)", "num_convs=2"]),
+    (lambda: VGGBlock(1, 3, 8, kernel_sizes=2), ["kernel_sizes=(2,)", "odd"]),
+    (lambda: VGGBlock(0, 3, 8), ["num_convs", "0"]),
+    (lambda: config_from_blocks((64, 128)), ["(num_convs, out_channels)", "64"]),
+    (lambda: models.create("alexnet", image_size=60), ["image_size=60", ">= 65"]),
+    (lambda: models.create("alexnet", width_mult=-1), ["width_mult", "-1"]),
+    (lambda: models.create("nin", image_size=50), ["image_size=50", ">= 67"]),
+    (lambda: NiNBlock(3, 0, 3), ["out_channels", "0"]),
+    (lambda: Inception(192, 0, 96, 128, 16, 32, 32), ["ch1x1", "0"]),
+    (lambda: Inception(192, 64, 96, 128, 16, 32, "32"), ["pool_proj", "'32'"]),
+    (lambda: models.create("googlenet", aux_logits=True, image_size=64), ["image_size=64", ">= 65", "aux_logits=False"]),
+    (lambda: models.create("googlenet", aux_logits="yes"), ["aux_logits", "'yes'"]),
+    (lambda: GoogLeNet(image_size=0), ["image_size", "0"]),
+])
+def test_bad_arguments_are_named(build, words):
+    with pytest.raises(ValueError) as e:
+        build()
+    assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_smallest_sizes_named_in_messages_work():
+    for name, size in (("alexnet", 65), ("nin", 67)):
+        assert cost.count(name, image_size=size).layers[-1].output_shape == (1000,)
+    assert cost.count("googlenet", aux_logits=True, image_size=65).params > 0
