@@ -1,8 +1,10 @@
 """Backpropagation through convolution, pooling and activations, written out by hand.
 
 Explained in chapters/02_backprop.ipynb, where every function here is checked against autograd.
-Tensors are batched, (N, C, H, W), and every function is vectorised over the batch, the channels
-and the positions; the only Python loops run over the k x k offsets inside a kernel or window.
+Tensors are batched, (N, C, H, W). The gradients of a convolution are themselves convolutions,
+computed with the forward operation `lib.ops.conv2d`; the only Python loops run over the k x k
+offsets of a pooling window. The activations' derivatives are `lib.ops.sigmoid_grad`,
+`tanh_grad` and `relu_grad`.
 
 For a convolution layer (a cross-correlation, as in every deep-learning library) with input
 o (N, C, H, W), weight w (O, C, k, k), stride s and output x (N, O, m, m),
@@ -24,6 +26,7 @@ import math
 import torch
 from torch import nn
 
+from lib import ops
 from lib.cost import conv_output_size
 
 
@@ -58,36 +61,6 @@ def dilate(delta: torch.Tensor, stride: int) -> torch.Tensor:
     return out
 
 
-def correlate(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Multi-channel cross-correlation, stride 1, no padding: (N, C, H, W) with (O, C, kh, kw).
-
-    y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] * x[n, c, i + a, j + b], computed as one
-    channel-mixing product per kernel offset (a, b) over the whole shifted input.
-    """
-    _check_4d("x", x)
-    _check_4d("w", w)
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but the kernel expects {w.shape[1]}")
-    kh, kw = w.shape[-2:]
-    h, wd = x.shape[-2] - kh + 1, x.shape[-1] - kw + 1
-    if h < 1 or wd < 1:
-        raise ValueError(f"a {kh}x{kw} kernel does not fit a {x.shape[-2]}x{x.shape[-1]} input")
-    y = x.new_zeros(x.shape[0], w.shape[0], h, wd)
-    for a in range(kh):
-        for b in range(kw):
-            y += torch.einsum("nchw,oc->nohw", x[..., a:a + h, b:b + wd], w[:, :, a, b])
-    return y
-
-
-def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stride: int = 1,
-           padding: int = 0) -> torch.Tensor:
-    """The forward pass the gradients below belong to: what `torch.nn.functional.conv2d` computes."""
-    _check_size("stride", stride, 1)
-    _check_size("padding", padding, 0)
-    y = correlate(nn.functional.pad(x, (padding,) * 4), w)[..., ::stride, ::stride]
-    return y if b is None else y + b.view(1, -1, 1, 1)
-
-
 def _conv_output(input_size, kernel_size, stride, padding):
     return tuple(conv_output_size(n, kernel_size, padding, stride) for n in input_size)
 
@@ -97,7 +70,7 @@ def conv2d_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int
     """dE/dw (O, C, k, k): the cross-correlation of the padded input with the output gradient.
 
     The batch plays the part of the channels that are summed over, the input channels that of
-    the batch: correlate(o^T, delta^T) has shape (C, O, k, k), transposed back to (O, C, k, k).
+    the batch: conv2d(o^T, delta^T) has shape (C, O, k, k), transposed back to (O, C, k, k).
     With stride s the output gradient is first dilated: the input rows between strided
     outputs met the kernel only through outputs that were never computed.
     """
@@ -108,8 +81,8 @@ def conv2d_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int
         raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a {kernel_size}x{kernel_size} "
                          f"convolution with stride {stride} and padding {padding} of x {tuple(x.shape)} "
                          f"gives outputs of shape ({x.shape[0]}, O, {m[0]}, {m[1]})")
-    x = nn.functional.pad(x, (padding,) * 4)
-    g = correlate(x.transpose(0, 1), dilate(grad_out, stride).transpose(0, 1))  # (C, O, >=k, >=k)
+    x = ops.pad2d(x, padding)
+    g = ops.conv2d(x.transpose(0, 1), dilate(grad_out, stride).transpose(0, 1))  # (C, O, >=k, >=k)
     return g[..., :kernel_size, :kernel_size].transpose(0, 1)
 
 
@@ -131,11 +104,12 @@ def conv2d_input_grad(grad_out: torch.Tensor, w: torch.Tensor, input_size, strid
         raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a {k}x{k} convolution with "
                          f"{w.shape[0]} output channels, stride {stride} and padding {padding} of a "
                          f"{h}x{wd} input gives outputs of shape (N, {w.shape[0]}, {m[0]}, {m[1]})")
-    delta = nn.functional.pad(dilate(grad_out, stride), (k - 1,) * 4)
-    g = correlate(delta, rot180(w).transpose(0, 1))  # (N, C, (m-1)s + k, ...)
+    delta = ops.pad2d(dilate(grad_out, stride), k - 1)
+    g = ops.conv2d(delta, rot180(w).transpose(0, 1))  # (N, C, (m-1)s + k, ...)
     hp, wp = h + 2 * padding, wd + 2 * padding
-    g = nn.functional.pad(g, (0, wp - g.shape[-1], 0, hp - g.shape[-2]))
-    return g[..., padding:padding + h, padding:padding + wd]
+    full = g.new_zeros(*g.shape[:2], hp, wp)
+    full[..., :g.shape[-2], :g.shape[-1]] = g
+    return full[..., padding:padding + h, padding:padding + wd]
 
 
 def conv2d_bias_grad(grad_out: torch.Tensor) -> torch.Tensor:
@@ -167,8 +141,7 @@ def max_pool2d_backward(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: in
         raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}; {kernel_size}x{kernel_size} "
                          f"pooling with stride {s} of x {tuple(x.shape)} gives {(*x.shape[:2], mh, mw)}")
     k = kernel_size
-    windows = x.unfold(2, k, s).unfold(3, k, s).reshape(*grad_out.shape, k * k)
-    winner = windows.argmax(dim=-1)  # (N, C, mh, mw), index a*k + b inside the window
+    winner = ops.windows(x, k, s).reshape(*grad_out.shape, k * k).argmax(dim=-1)  # (N, C, mh, mw), index a*k + b inside the window
     dx = torch.zeros_like(x)
     for a in range(k):
         for b in range(k):
@@ -193,34 +166,13 @@ def avg_pool2d_backward(grad_out: torch.Tensor, input_size, kernel_size: int,
     return dx
 
 
-# --- Activations ----------------------------------------------------------------------------
-
-def relu_grad(x: torch.Tensor) -> torch.Tensor:
-    """f'(x) = 1 for x > 0, else 0."""
-    return (x > 0).to(x.dtype)
-
-
-def sigmoid_grad(x: torch.Tensor) -> torch.Tensor:
-    """f'(x) = f(x) (1 - f(x)), at most 1/4 (at x = 0)."""
-    f = torch.sigmoid(x)
-    return f * (1 - f)
-
-
-def tanh_grad(x: torch.Tensor) -> torch.Tensor:
-    """f'(x) = 1 - f(x)^2, at most 1 (at x = 0)."""
-    return 1 - torch.tanh(x) ** 2
-
-
-ACTIVATIONS = {"sigmoid": (torch.sigmoid, sigmoid_grad), "tanh": (torch.tanh, tanh_grad),
-               "relu": (torch.relu, relu_grad)}
-
-
 # --- Gradients through depth ----------------------------------------------------------------
 
 INITS = ("matched", "default", "xavier", "kaiming")
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "ReLU": nn.ReLU}  # the names of lib.ops
 
 
-def deep_stack(activation: str = "relu", depth: int = 20, width: int = 16, in_channels: int = 1,
+def deep_stack(activation: str = "ReLU", depth: int = 20, width: int = 16, in_channels: int = 1,
                image_size: int = 16, num_classes: int = 10, init: str = "matched") -> nn.Sequential:
     """`depth` 3x3 convolutions (padding 1, `width` channels), each followed by `activation`,
     and a linear classifier.
@@ -237,8 +189,8 @@ def deep_stack(activation: str = "relu", depth: int = 20, width: int = 16, in_ch
     _check_size("depth", depth, 1)
     _check_size("width", width, 1)
     if init == "matched":
-        init = "kaiming" if activation == "relu" else "xavier"
-    act = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        init = "kaiming" if activation == "ReLU" else "xavier"
+    act = ACTIVATIONS[activation]
     layers, c = [], in_channels
     for _ in range(depth):
         conv = nn.Conv2d(c, width, 3, padding=1)
@@ -253,14 +205,18 @@ def deep_stack(activation: str = "relu", depth: int = 20, width: int = 16, in_ch
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * image_size * image_size, num_classes))
 
 
-def gradient_norms(activation: str = "relu", depth: int = 20, width: int = 16, image_size: int = 16,
-                   init: str = "matched", batch_size: int = 8, seed: int = 0) -> list[float]:
+def gradient_norms(activation: str = "ReLU", depth: int = 20, width: int = 16, image_size: int = 16,
+                   init: str = "matched", batch_size: int = 8, seed: int = 0,
+                   dtype: torch.dtype = torch.float32) -> list[float]:
     """The norm of dE/dw of each convolution in `deep_stack`, from the input side to the output side,
-    for one cross-entropy loss on a batch of random images and labels (reproducible from `seed`)."""
+    for one cross-entropy loss on a batch of random images and labels (reproducible from `seed`).
+
+    In float32 (what networks train in) gradients below about 1e-45 underflow to exactly 0;
+    float64 reaches down to about 1e-323."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = deep_stack(activation, depth, width, 1, image_size, 10, init)
-        x = torch.randn(batch_size, 1, image_size, image_size)
+        net = deep_stack(activation, depth, width, 1, image_size, 10, init).to(dtype)
+        x = torch.randn(batch_size, 1, image_size, image_size, dtype=dtype)
         y = torch.randint(0, 10, (batch_size,))
     nn.functional.cross_entropy(net(x), y).backward()
     return [m.weight.grad.norm().item() for m in net if isinstance(m, nn.Conv2d)]
@@ -272,4 +228,7 @@ def geometric_mean_ratio(norms) -> float:
     norms = list(norms)
     if len(norms) < 2:
         raise ValueError(f"need the norms of at least two layers, got {len(norms)}")
+    if min(norms) <= 0:
+        raise ValueError(f"layer {norms.index(min(norms)) + 1}'s gradient norm is {min(norms)}: it has "
+                         f"underflowed (or the layer is dead); measure in float64 or over fewer layers")
     return math.exp((math.log(norms[0]) - math.log(norms[-1])) / (len(norms) - 1))

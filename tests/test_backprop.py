@@ -1,6 +1,4 @@
-"""Hand-written gradients of lib.backprop against autograd, finite differences and closed forms."""
-import math
-
+"""Hand-written gradients of lib.backprop against autograd and against the definitions written as sums."""
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
@@ -38,7 +36,6 @@ def test_dilate_inserts_zeros():
        k=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 2))
 def test_convolution_gradients_match_autograd(n, c, o, size, k, stride, padding):
     x, w, b, y, delta = conv_case(n, c, o, size, k, stride, padding)
-    assert torch.allclose(bp.conv2d(x, w, b, stride, padding), y)
     assert torch.allclose(bp.conv2d_weight_grad(x.detach(), delta, k, stride, padding), w.grad)
     assert torch.allclose(bp.conv2d_input_grad(delta, w.detach(), (size, size), stride, padding), x.grad)
     assert torch.allclose(bp.conv2d_bias_grad(delta), b.grad)
@@ -76,8 +73,8 @@ def test_wrong_shapes_raise_readable_errors():
         bp.conv2d_input_grad(torch.randn(1, 3, 1, 1), torch.randn(3, 2, 7, 7), (6, 6))
     with pytest.raises(ValueError, match="stride must be an integer >= 1"):
         bp.dilate(torch.randn(1, 1, 2, 2), 0)
-    with pytest.raises(ValueError, match="channels"):
-        bp.correlate(x, torch.randn(3, 4, 3, 3))
+    with pytest.raises(ValueError, match="grad_out has shape"):
+        bp.conv2d_input_grad(torch.randn(1, 2, 4, 4), torch.randn(3, 2, 3, 3), (6, 6))
 
 
 @pytest.mark.parametrize("size, k, stride", [(8, 2, None), (7, 3, 2), (9, 3, 1), (6, 3, 3)])
@@ -105,34 +102,16 @@ def test_max_pooling_routes_to_the_argmax_and_average_pooling_spreads_evenly():
     assert torch.isclose(bp.max_pool2d_backward(torch.randn(1, 1, 6, 6), d, 2).sum(), d.sum())
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
-def test_activation_derivatives_match_finite_differences_and_autograd(name):
-    f, df = bp.ACTIVATIONS[name]
-    x = torch.linspace(-4, 4, 81, dtype=D) + 0.05  # avoid ReLU's kink at 0
-    h = 1e-6
-    assert torch.allclose(df(x), (f(x + h) - f(x - h)) / (2 * h), atol=1e-6)
-    xg = x.clone().requires_grad_()
-    f(xg).sum().backward()
-    assert torch.allclose(df(x), xg.grad)
-
-
-def test_sigmoid_derivative_is_at_most_a_quarter_and_tanh_at_most_one():
-    x = torch.linspace(-10, 10, 2001, dtype=D)
-    assert math.isclose(bp.sigmoid_grad(x).max().item(), 0.25)
-    assert math.isclose(bp.tanh_grad(x).max().item(), 1.0)
-    assert bp.relu_grad(x).unique().tolist() == [0.0, 1.0]
-
-
 def test_sigmoid_gradients_vanish_through_depth_and_relu_gradients_do_not():
     sigmoid = bp.gradient_norms("sigmoid", depth=12, width=8, image_size=8)
-    relu = bp.gradient_norms("relu", depth=12, width=8, image_size=8)
+    relu = bp.gradient_norms("ReLU", depth=12, width=8, image_size=8)
     assert len(sigmoid) == len(relu) == 12
     # sigmoid' <= 1/4: the input-side layer gets orders of magnitude less than the output side.
     assert sigmoid[0] / sigmoid[-1] < 1e-4
     assert 0.1 < relu[0] / relu[-1] < 10
     assert bp.geometric_mean_ratio(sigmoid) < 0.5
     # With PyTorch's default initialisation ReLU gradients shrink too: ReLU alone is not enough.
-    default = bp.gradient_norms("relu", depth=12, width=8, image_size=8, init="default")
+    default = bp.gradient_norms("ReLU", depth=12, width=8, image_size=8, init="default")
     assert default[0] / default[-1] < 1e-2
 
 
@@ -142,4 +121,4 @@ def test_gradient_norms_are_reproducible_and_check_their_arguments():
     with pytest.raises(ValueError, match="activation='gelu'"):
         bp.gradient_norms("gelu")
     with pytest.raises(ValueError, match="init='he'"):
-        bp.deep_stack("relu", init="he")
+        bp.deep_stack("ReLU", init="he")
