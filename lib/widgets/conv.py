@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lib import cost, ops
 
+_TABLE = "<table style='border-collapse:separate;border-spacing:12px 2px;margin-left:-12px'>"
 _ROW = "<tr><td>{}</td><td><b>{}</b></td><td><code>{}</code></td></tr>"
 
 
@@ -64,7 +65,7 @@ class ConvLayer:
                          f"{g}× fewer weights and MACs")
         if k == 1:
             notes.append("1×1: a dense layer on the channel vector of every pixel")
-        return (f"<code>{html.escape(self.code())}</code><table>"
+        return (f"<code>{html.escape(self.code())}</code>{_TABLE}"
                 + "".join(_ROW.format(*r) for r in rows) + "</table>"
                 + "".join(f"<div>{html.escape(t)}</div>" for t in notes))
 
@@ -118,8 +119,8 @@ class ReceptiveField:
             shade = 70 + 130 * i / max(len(self.fields) - 1, 1)
             squares.append(f"<rect x='{(side - w) / 2:.1f}' y='{(side - w) / 2:.1f}' width='{w:.1f}' "
                            f"height='{w:.1f}' fill='rgb({shade:.0f},{shade + 25:.0f},230)' stroke='#333'/>")
-        return (f"<svg width='{side + 2}' height='{side + 2}' viewBox='-1 -1 {side + 2} {side + 2}' "
-                f"style='float:left;margin:0.3em 1.2em 0.3em 0'>{''.join(squares)}"
+        return (f"<svg width='{side + 2}' height='{side + 2}' viewBox='-1 -1 {side + 2} {side + 2}'>"
+                f"{''.join(squares)}"
                 f"<rect x='{(side - scale) / 2:.1f}' y='{(side - scale) / 2:.1f}' width='{max(scale, 1.5):.1f}' "
                 f"height='{max(scale, 1.5):.1f}' fill='#c0392b'/></svg>")
 
@@ -137,8 +138,8 @@ class ReceptiveField:
             note += (f" Weights per (input, output) channel pair: {len(convs)} layers × {convs[0]}² = "
                      f"{sum(k * k for k in convs)}, against {self.size}² = {self.size ** 2} for one "
                      f"{self.size}×{self.size} layer with the same field.")
-        return (f"<div style='overflow:auto'>{self._svg()}<table>{''.join(rows)}</table>"
-                f"<p>{html.escape(note)}</p></div>")
+        return (f"<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>{self._svg()}"
+                f"{_TABLE}{''.join(rows)}</table></div><p>{html.escape(note)}</p>")
 
 
 POOLING_CHOICES = ("none", "2×2 max pool")
