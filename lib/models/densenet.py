@@ -1,1 +1,201 @@
-"""DenseNet (Huang et al., 2016, arXiv:1608.06993)."""
+"""DenseNet (Huang et al., 2016, arXiv:1608.06993). Explained in the course's DenseNet chapter.
+
+Inside a dense block every layer sees the concatenation of the block's input and of all
+earlier layers' outputs, and adds `growth_rate` (k) channels of its own: after l layers a block
+that started with c_0 channels has c_0 + l k. Transitions between blocks compress the channels
+(by theta = 0.5) with a 1x1 convolution and halve the resolution with 2x2 average pooling.
+The ImageNet models are DenseNet-BC: each layer is a bottleneck (BN-ReLU-1x1 conv to 4k
+channels, BN-ReLU-3x3 conv to k), and the transitions compress.
+
+Defaults build torchvision's densenet121/169/201 parameter for parameter. d2l's DenseNet is
+`bn_size=None` (one BN-ReLU-3x3 conv per layer), `bias=True`, `block_config=(4, 4, 4, 4)`.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from lib.cost import conv_output_size
+from lib.models.registry import register
+
+# Paper, Table 1: dense layers per block, with growth rate k = 32 and 2k = 64 stem channels.
+CONFIGS = {
+    121: (6, 12, 24, 16),
+    169: (6, 12, 32, 32),
+    201: (6, 12, 48, 32),
+}
+GROWTH_RATE = 32
+BN_SIZE = 4          # the bottleneck's 1x1 convolution has BN_SIZE x k channels
+COMPRESSION = 0.5    # theta: a transition keeps floor(theta m) of m channels
+
+
+class DenseLayer(nn.Sequential):
+    """BN-ReLU-1x1 conv (bn_size x k channels)-BN-ReLU-3x3 conv (k channels): the "B" of
+    DenseNet-BC. `bn_size=None` gives the plain BN-ReLU-3x3 conv layer. Returns only the k new
+    channels; `DenseBlock` concatenates them."""
+
+    def __init__(self, in_channels, growth_rate=GROWTH_RATE, bn_size=BN_SIZE, bias=False):
+        super().__init__()
+        if bn_size is not None:
+            self.add_module("norm1", nn.BatchNorm2d(in_channels))
+            self.add_module("relu1", nn.ReLU(inplace=True))
+            self.add_module("conv1", nn.Conv2d(in_channels, bn_size * growth_rate, 1, bias=bias))
+            in_channels = bn_size * growth_rate
+        self.add_module("norm2", nn.BatchNorm2d(in_channels))
+        self.add_module("relu2", nn.ReLU(inplace=True))
+        self.add_module("conv2", nn.Conv2d(in_channels, growth_rate, 3, padding=1, bias=bias))
+
+
+class DenseBlock(nn.Module):
+    """`num_layers` dense layers; layer i sees in_channels + i k channels. Output:
+    in_channels + num_layers x k channels at the same resolution."""
+
+    def __init__(self, num_layers, in_channels, growth_rate=GROWTH_RATE, bn_size=BN_SIZE,
+                 bias=False):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, bias)
+            for i in range(num_layers))
+        self.out_channels = in_channels + num_layers * growth_rate
+
+    def forward(self, x):                                  # (B, c_0, H, W)
+        for layer in self.layers:
+            x = torch.cat([x, layer(x)], dim=1)           # (B, c_0 + (i + 1) k, H, W)
+        return x
+
+
+class Transition(nn.Sequential):
+    """BN-ReLU-1x1 conv to `out_channels`, then 2x2 average pooling (halves H and W)."""
+
+    def __init__(self, in_channels, out_channels, bias=False):
+        super().__init__()
+        self.add_module("norm", nn.BatchNorm2d(in_channels))
+        self.add_module("relu", nn.ReLU(inplace=True))
+        self.add_module("conv", nn.Conv2d(in_channels, out_channels, 1, bias=bias))
+        self.add_module("pool", nn.AvgPool2d(kernel_size=2, stride=2))
+
+
+class DenseNet(nn.Module):
+    """Stem, dense blocks separated by transitions, BN-ReLU, global pooling, linear layer.
+
+    - `block_config`, `growth_rate`, `bn_size`, `compression`: Table 1 and the BC variant;
+      `bn_size=None` removes the bottleneck, `compression=1` keeps every channel.
+    - `stem_channels` (2k = 64), `stem_kernel`, `stem_stride`, `stem_pool`: the 7x7/2 convolution
+      and 3x3/2 max-pool of the paper; the course form uses a 3x3/1 convolution on 28x28 images.
+    - `bias`: biases on every convolution (d2l's DenseNet has them; torchvision's does not).
+    - `image_size`: the resolution the model is built for (`lib.models.input_size` reads it);
+      every transition needs at least 2x2 pixels.
+    """
+
+    def __init__(self, block_config=CONFIGS[121], growth_rate=GROWTH_RATE, bn_size=BN_SIZE,
+                 compression=COMPRESSION, stem_channels=2 * GROWTH_RATE, stem_kernel=7,
+                 stem_stride=2, stem_pool=True, in_channels=3, num_classes=1000, bias=False,
+                 image_size=224):
+        super().__init__()
+        block_config = tuple(block_config)
+        if not block_config or any(not isinstance(n, int) or n < 1 for n in block_config):
+            raise ValueError(f"block_config={block_config}: give the number of layers of each "
+                             f"dense block, positive integers")
+        for label, value in (("growth_rate", growth_rate), ("stem_channels", stem_channels),
+                             ("stem_kernel", stem_kernel), ("stem_stride", stem_stride),
+                             ("in_channels", in_channels), ("num_classes", num_classes),
+                             ("image_size", image_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        if bn_size is not None and (not isinstance(bn_size, int) or bn_size < 1):
+            raise ValueError(f"bn_size must be a positive integer or None (no bottleneck), "
+                             f"got {bn_size!r}")
+        if not isinstance(compression, (int, float)) or not 0 < compression <= 1:
+            raise ValueError(f"compression={compression!r}: theta must lie in (0, 1]")
+        if stem_kernel % 2 == 0:
+            raise ValueError(f"stem_kernel={stem_kernel}: use an odd kernel so that padding "
+                             f"{stem_kernel // 2} keeps the stem's geometry")
+        self._check_resolution(image_size, len(block_config), stem_kernel, stem_stride, stem_pool)
+
+        stem = [nn.Conv2d(in_channels, stem_channels, stem_kernel, stride=stem_stride,
+                          padding=stem_kernel // 2, bias=bias),
+                nn.BatchNorm2d(stem_channels), nn.ReLU(inplace=True)]
+        if stem_pool:
+            stem.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+        self.stem = nn.Sequential(*stem)                   # (B, 2k, H/4, W/4) for the paper
+
+        channels = stem_channels
+        stages = []
+        for i, num_layers in enumerate(block_config):
+            block = DenseBlock(num_layers, channels, growth_rate, bn_size, bias)
+            stages.append(block)
+            channels = block.out_channels
+            if i < len(block_config) - 1:
+                out = math.floor(compression * channels)
+                if out < 1:
+                    raise ValueError(f"compression={compression} leaves no channels of "
+                                     f"{channels} after dense block {i + 1}")
+                stages.append(Transition(channels, out, bias))
+                channels = out
+        self.features = nn.Sequential(*stages)             # (B, C, H/32, W/32) for the paper
+        self.final = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, num_classes)
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+
+    @staticmethod
+    def _check_resolution(image_size, num_blocks, stem_kernel, stem_stride, stem_pool):
+        size = conv_output_size(image_size, stem_kernel, stem_kernel // 2, stem_stride)
+        if stem_pool:
+            size = conv_output_size(size, 3, 1, 2)
+        for i in range(num_blocks - 1):
+            if size < 2:
+                raise ValueError(
+                    f"image_size={image_size} is too small: transition {i + 1} gets a {size}x{size} "
+                    f"map and needs at least 2x2; use a larger image or fewer dense blocks")
+            size //= 2
+
+    def forward(self, x):                                  # (B, C, H, W)
+        x = self.final(self.features(self.stem(x)))        # (B, C_last, H', W')
+        return self.classifier(torch.flatten(self.avgpool(x), 1))  # (B, num_classes)
+
+
+def _input_size(in_channels=3, image_size=224, **_):
+    return (in_channels, image_size, image_size)
+
+
+# Course scale (<= ~25 M MACs per 28x28 image): a 3x3/1 stem, the max-pool (14x14 into the
+# first block), growth rate 12 (the paper's CIFAR setting) and the depth of Table 1: 22 M MACs
+# for DenseNet-121, 25 M for -169. DenseNet-201 grows by 10 to stay at 21 M (30 M with k = 12).
+COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 28, "growth_rate": 12,
+          "stem_channels": 24, "stem_kernel": 3, "stem_stride": 1}
+COURSE_201 = {**COURSE, "growth_rate": 10, "stem_channels": 20}
+
+
+def densenet(depth, **kwargs):
+    """DenseNet-`depth` of Table 1 (121, 169 or 201); kwargs as `DenseNet`."""
+    if depth not in CONFIGS:
+        raise ValueError(f"depth={depth!r}; valid: {', '.join(map(str, CONFIGS))}")
+    return DenseNet(**{"block_config": CONFIGS[depth], **kwargs})
+
+
+@register("densenet121", input_size=_input_size, course=COURSE)
+def densenet121(**kwargs):
+    return densenet(121, **kwargs)
+
+
+@register("densenet169", input_size=_input_size, course=COURSE)
+def densenet169(**kwargs):
+    return densenet(169, **kwargs)
+
+
+@register("densenet201", input_size=_input_size, course=COURSE_201)
+def densenet201(**kwargs):
+    return densenet(201, **kwargs)
