@@ -17,6 +17,7 @@ to the same number of channels, so a 28x28 Fashion-MNIST image enters the first 
 at 28x28. The course forms use `stem="light"` and a small `width`, at about 25 M MACs per image.
 """
 from collections import OrderedDict
+from functools import partial
 from typing import NamedTuple
 
 import torch
@@ -259,7 +260,7 @@ class BNInception(CheckedInput):
                  dropout=0.0):
         super().__init__()
         check_args("inception_bn", in_channels, num_classes, image_size, width, stem, dropout)
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         if stem == "paper":
             layers, channels = OrderedDict(), in_channels
             for name, kind, k, s, out in BN_INCEPTION_STEM:
@@ -309,7 +310,7 @@ class InceptionA(nn.Module):
 
     def __init__(self, in_channels, pool_features, width=1.0, ch1x1=64):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch1x1 = BasicConv2d(in_channels, c(ch1x1), 1)
         self.branch5x5 = nn.Sequential(
             BasicConv2d(in_channels, c(48), 1),
@@ -334,7 +335,7 @@ class InceptionB(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch3x3 = BasicConv2d(in_channels, c(384), 3, stride=2)
         self.branch3x3dbl = nn.Sequential(
             BasicConv2d(in_channels, c(64), 1),
@@ -353,7 +354,7 @@ class InceptionC(nn.Module):
 
     def __init__(self, in_channels, channels_7x7, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         c7 = c(channels_7x7)
         self.branch1x1 = BasicConv2d(in_channels, c(192), 1)
         self.branch7x7 = nn.Sequential(
@@ -381,7 +382,7 @@ class InceptionD(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch3x3 = nn.Sequential(
             BasicConv2d(in_channels, c(192), 1),
             BasicConv2d(c(192), c(320), 3, stride=2))
@@ -403,7 +404,7 @@ class InceptionE(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch1x1 = BasicConv2d(in_channels, c(320), 1)
         self.branch3x3_1 = BasicConv2d(in_channels, c(384), 1)
         self.branch3x3_2a = BasicConv2d(c(384), c(384), (1, 3), padding=(0, 1))
@@ -431,7 +432,7 @@ class InceptionAux(nn.Module):
 
     def __init__(self, in_channels, num_classes, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.pool = nn.AvgPool2d(5, stride=3)                 # 17x17 -> 5x5
         self.conv0 = BasicConv2d(in_channels, c(128), 1)
         self.conv1 = BasicConv2d(c(128), c(768), 5)           # -> 1x1
@@ -522,7 +523,7 @@ class InceptionV4Stem(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.conv = nn.Sequential(
             BasicConv2d(in_channels, c(32), 3, stride=2),     # -> 149x149x32
             BasicConv2d(c(32), c(32), 3),                     # -> 147x147x32
@@ -553,7 +554,7 @@ class InceptionV4A(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch0 = BasicConv2d(in_channels, c(96), 1)
         self.branch1 = nn.Sequential(
             BasicConv2d(in_channels, c(64), 1),
@@ -594,7 +595,7 @@ class InceptionV4B(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch0 = BasicConv2d(in_channels, c(384), 1)
         self.branch1 = nn.Sequential(
             BasicConv2d(in_channels, c(192), 1),
@@ -620,7 +621,7 @@ class InceptionV4ReductionB(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch0 = nn.Sequential(
             BasicConv2d(in_channels, c(192), 1),
             BasicConv2d(c(192), c(192), 3, stride=2))
@@ -641,7 +642,7 @@ class InceptionV4C(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch0 = BasicConv2d(in_channels, c(256), 1)
         self.branch1_0 = BasicConv2d(in_channels, c(384), 1)
         self.branch1_1a = BasicConv2d(c(384), c(256), (1, 3), padding=(0, 1))
@@ -671,7 +672,7 @@ class InceptionV4(CheckedInput):
                  dropout=0.2):
         super().__init__()
         check_args("inception_v4", in_channels, num_classes, image_size, width, stem, dropout)
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         if stem == "paper":
             self.stem = InceptionV4Stem(in_channels, width)
             channels = self.stem.out_channels
@@ -712,7 +713,7 @@ class InceptionResNetA(nn.Module):
 
     def __init__(self, in_channels, scale, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.scale = scale
         self.branch0 = BasicConv2d(in_channels, c(32), 1)
         self.branch1 = nn.Sequential(
@@ -736,7 +737,7 @@ class InceptionResNetB(nn.Module):
 
     def __init__(self, in_channels, scale, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.scale = scale
         self.branch0 = BasicConv2d(in_channels, c(192), 1)
         self.branch1 = nn.Sequential(
@@ -758,7 +759,7 @@ class InceptionResNetC(nn.Module):
 
     def __init__(self, in_channels, scale, width=1.0, activate=True):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.scale = scale
         self.branch0 = BasicConv2d(in_channels, c(192), 1)
         self.branch1 = nn.Sequential(
@@ -779,7 +780,7 @@ class InceptionResNetReductionB(nn.Module):
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         self.branch0 = nn.Sequential(
             BasicConv2d(in_channels, c(256), 1),
             BasicConv2d(c(256), c(384), 3, stride=2))
@@ -811,7 +812,7 @@ class InceptionResNetV2(CheckedInput):
                  dropout=0.2):
         super().__init__()
         check_args("inception_resnet_v2", in_channels, num_classes, image_size, width, stem, dropout)
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         if stem == "paper":
             self.stem, channels = _stem_from_rows(INCEPTION_V3_STEM, in_channels, width)
             path = [(k, s, p) for _, _, k, s, p in INCEPTION_V3_STEM]
@@ -832,7 +833,7 @@ class InceptionResNetV2(CheckedInput):
             else:
                 block = nn.Sequential(*(residual[kind](channels, scale, width) for _ in range(repeats)))
             self.add_module(stage, block)
-            channels = block.out_channels if hasattr(block, "out_channels") else channels
+            channels = getattr(block, "out_channels", channels)   # residual stages keep it
         self.stages = [stage for stage, *_ in INCEPTION_RESNET_V2]
         self.conv2d_7b = BasicConv2d(channels, c(1536), 1)
         self.avgpool = nn.AdaptiveAvgPool2d(1)

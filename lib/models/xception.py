@@ -11,6 +11,7 @@ replaces the two stem convolutions (299 -> 147 pixels) with one padded 3x3 convo
 course's 28x28 images (about 25 M MACs per image at `width=0.25`).
 """
 from collections import OrderedDict
+from functools import partial
 
 from torch import nn
 
@@ -76,7 +77,7 @@ class Xception(CheckedInput):
                  dropout=0.5):
         super().__init__()
         check_args("xception", in_channels, num_classes, image_size, width, stem, dropout)
-        c = lambda n: scaled(n, width)  # noqa: E731
+        c = partial(scaled, width=width)
         if stem == "paper":
             layers, channels = OrderedDict(), in_channels
             for i, (out, k, s, p) in enumerate(XCEPTION_STEM, 1):
