@@ -19,7 +19,7 @@ from lib.models.registry import register
 
 # ShuffleNet v1, Table 1: stage, output size, stride, repeat (first unit, then the rest),
 # and the output channels for each number of groups g of the pointwise convolutions, chosen
-# to keep every column near 140 M MFLOPs (multiply-adds; Table 1's "Complexity" row:
+# to keep every column near 140 MFLOPs (millions of multiply-adds; Table 1's "Complexity" row:
 # 143, 140, 137, 133, 137 M).
 STAGES = [
     # stage, output size, repeats (stride 2, stride 1)
@@ -262,6 +262,6 @@ def shufflenet_v1(image_size=224, **kwargs):
 @register("shufflenet_v2", input_size=_input_size,
           course={"in_channels": 1, "num_classes": 10, "image_size": 32})
 def shufflenet_v2(image_size=224, **kwargs):
-    """ShuffleNet v2 1x (146 M MACs, 2.3 M parameters at 224x224). The course form takes 32x32
+    """ShuffleNet v2 1x (145 M MACs, 2.3 M parameters at 224x224). The course form takes 32x32
     Fashion-MNIST, about 3 M MACs per image; `image_size` only sets the input size."""
     return ShuffleNetV2(**kwargs)
