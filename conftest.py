@@ -3,4 +3,3 @@ import os
 
 os.environ.setdefault("COURSE_DATA", "offline")
 os.environ.setdefault("COURSE_BUDGET", "smoke")
-os.environ.setdefault("MPLBACKEND", "Agg")

@@ -2,6 +2,10 @@
 
     python scripts/execute_notebooks.py chapters/01_building_blocks.ipynb [...]
 
+Live widget views are not stored: their state holds random ids that would change the file on
+every run, and a stored view without a kernel shows nothing. The static HTML version that every
+explorer carries is what a reader sees until the cell runs again.
+
 Stored outputs come from the `quick` budget on the offline dataset unless COURSE_BUDGET and
 COURSE_DATA say otherwise; training cells are marked NBVAL_IGNORE_OUTPUT, so nbval's smoke
 run still compares everything else exactly.
@@ -15,6 +19,17 @@ import nbformat
 from nbclient import NotebookClient
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_views(nb):
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    return nb
+
+
 def main(paths):
     os.environ.setdefault("COURSE_BUDGET", "quick")
     os.environ.setdefault("COURSE_DATA", "offline")
@@ -22,9 +37,9 @@ def main(paths):
     for path in map(Path, paths):
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
+        NotebookClient(nb, timeout=1800, kernel_name="python3", store_widget_state=False,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-        nbformat.write(nb, path)
+        nbformat.write(strip_widget_views(nb), path)
         print(f"{path}: {time.perf_counter() - start:.0f} s under the "
               f"{os.environ['COURSE_BUDGET']} budget")
 
