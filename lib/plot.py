@@ -192,3 +192,48 @@ def activation_curves(x, values: dict, gradients: dict):
     left.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def architecture(cost, ax=None, title: str = ""):
+    """A network as a row of blocks, drawn from a `lib.cost.Cost`: the input, then every layer with
+    weights and every pooling. A (C, H, W) output is a box whose height grows with sqrt(H) and
+    width with sqrt(C); a vector is a thin bar whose height grows with the square root of its
+    length. Each block is labelled with its layer's name and output shape."""
+    import math
+
+    from matplotlib.patches import Rectangle
+
+    blocks, counts = [("input", tuple(cost.input_size))], {}
+    for l in cost.layers:
+        if not (l.params or "Pool" in l.type):
+            continue
+        name = l.name.rsplit(".", 1)[-1]
+        if name.isdigit():  # an unnamed nn.Sequential entry: name it by kind and position
+            kind = "conv" if "Conv" in l.type else "pool" if "Pool" in l.type else "fc" if l.type == "Linear" else l.type
+            counts[kind] = counts.get(kind, 0) + 1
+            name = f"{kind}{counts[kind]}"
+        blocks.append((name, l.output_shape))
+    spatial = [s[1] for _, s in blocks if len(s) == 3]
+    channels = [s[0] for _, s in blocks if len(s) == 3]
+    vectors = [s[0] for _, s in blocks if len(s) == 1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.05 * len(blocks)), 3.2))
+    x = 0.0
+    for name, shape in blocks:
+        if len(shape) == 3:
+            height = 0.3 + 2.2 * math.sqrt(shape[1] / max(spatial))
+            width = 0.1 + 0.6 * math.sqrt(shape[0] / max(channels))
+            colour = "#dd8452" if "pool" in name else "#4c72b0"
+        else:
+            height, width, colour = 0.3 + 2.2 * math.sqrt(shape[0] / max(vectors)), 0.1, "#55a868"
+        ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor=colour, alpha=0.75, edgecolor="#333333"))
+        ax.text(x + width / 2, height / 2 + 0.08, name, ha="center", va="bottom", fontsize=8)
+        ax.text(x + width / 2, -height / 2 - 0.08, "×".join(map(str, shape)), ha="center", va="top", fontsize=7)
+        x += width + 0.5
+    ax.set_xlim(-0.3, x - 0.2)
+    ax.set_ylim(-1.9, 1.9)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    return ax
