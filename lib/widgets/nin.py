@@ -47,9 +47,10 @@ class LastLayer:
         c, h, w, n = self.c, self.m_h, self.m_w, self.n
         rows = [(self.dense, f"c·m_h·m_w·n = {c}·{h}·{w}·{n} = {self.dense.weights:,}"),
                 (self.nin, f"c·n = {c}·{n} = {self.nin.weights:,}")]
+        cell = "style='padding:2px 10px;text-align:right'"
         body = "".join(
-            f"<tr><td style='text-align:left'>{head.name}<br><code>{html.escape(head.code)}</code></td>"
-            f"<td><code>{formula}</code></td><td>{head.params:,}</td><td>{head.macs:,}</td></tr>"
+            f"<tr><td style='padding:2px 10px 2px 0'>{head.name}<br><code>{html.escape(head.code)}</code></td>"
+            f"<td {cell}><code>{formula}</code></td><td {cell}>{head.params:,}</td><td {cell}>{head.macs:,}</td></tr>"
             for head, formula in rows)
         example = LECTURE_EXAMPLES.get((c, h, w, n))
         note = (f"The dense head has {self.ratio:,.1f}× the parameters of the NiN head (m_h·m_w = "
@@ -59,7 +60,7 @@ class LastLayer:
         if example:
             note = f"This is the lecture's {example} example. " + note
         return ("<table style='border-collapse:collapse' class='last-layer'><tr><th style='text-align:left'>head</th>"
-                "<th>weights (no biases)</th><th>params (with biases)</th><th>MACs</th></tr>"
+                f"<th {cell}>weights (no biases)</th><th {cell}>params (with biases)</th><th {cell}>MACs</th></tr>"
                 f"{body}</table><p>{html.escape(note)}</p>")
 
 
