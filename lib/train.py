@@ -69,8 +69,8 @@ class Budget:
 BUDGETS = {
     "full": Budget("full", meaning="the chapter's epochs on all images"),
     "quick": Budget("quick", max_epochs=5, max_train_images=4000, max_test_images=1000,
-                    meaning="at most 5 epochs, 4,000 training images (a fixed random subset), "
-                            "1,000 test images"),
+                    meaning="at most 5 epochs, on a fixed random subset of at most 4,000 "
+                            "training images and 1,000 test images"),
     "smoke": Budget("smoke", max_epochs=1, max_train_batches=2, max_test_batches=1,
                     meaning="1 epoch of 2 training minibatches, tested on 1 minibatch: "
                             "checks that the code runs"),
