@@ -25,7 +25,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def strip_widget_views(nb):
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        # A progress bar's text is its state when it was created (0%): drop it with its view.
+        outputs[:] = [o for o in outputs if not (WIDGET_VIEW in o.get("data", {})
+                                                  and "text/html" not in o.get("data", {}))]
+        for output in outputs:
             output.get("data", {}).pop(WIDGET_VIEW, None)
     return nb
 
