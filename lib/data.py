@@ -212,7 +212,31 @@ def _fashion_mnist(root: Path):
     return train.data, train.targets, test.data, test.targets
 
 
+def offline_url() -> str:
+    """Where the shipped offline file lives in the repository, for installs without it (Colab)."""
+    from lib import BRANCH, REPOSITORY
+    return (REPOSITORY.replace("https://github.com/", "https://raw.githubusercontent.com/")
+            + f"/{BRANCH}/data/{OFFLINE_FILE}")
+
+
+def _fetch_offline(path: Path) -> None:
+    import urllib.request
+    url = offline_url()
+    print(f"{path} is not here (the course package was installed without its repository): "
+          f"fetching it from {url}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            payload = response.read()
+    except OSError as e:
+        print(f"could not fetch {url}: {e}")
+        return
+    path.write_bytes(payload)
+
+
 def _offline(path: Path):
+    if not path.is_file():
+        _fetch_offline(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"the offline dataset {path} is missing; run `python scripts/make_offline_data.py` "
