@@ -18,6 +18,9 @@ no arithmetic is done, so VGG-16 at 224x224 costs as little to count as LeNet.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import html
 import math
 from dataclasses import dataclass, field
@@ -183,14 +186,176 @@ def _macs(module: nn.Module, output: torch.Tensor) -> int:
     return 0
 
 
-# Layers whose output has the shape of their input. While counting they return their input
-# unchanged: their meta kernels are Python decompositions (batch norm's costs milliseconds).
+# --- Shape rules -----------------------------------------------------------------------------
+# Counting needs only the shape of every layer's output, and PyTorch's meta kernels are mostly
+# Python decompositions: an addition costs about 0.2 ms, batch norm milliseconds. While counting,
+# the layers and functions below produce their output shape from a formula instead. Anything
+# else, and any input a rule does not recognise, runs the real meta kernel, so an invalid input
+# still fails as PyTorch would say it.
+
+# Layers whose output has the shape of their input: while counting they return their input.
 SHAPE_PRESERVING = (
     nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.LocalResponseNorm,
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish,
     nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Hardsigmoid, nn.Hardtanh, nn.Softmax, nn.LogSoftmax,
     nn.Dropout, nn.Dropout2d, nn.AlphaDropout, nn.Identity,
 )
+
+
+def pool_output_size(n: int, kernel_size: int, stride: int, padding: int = 0, dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """PyTorch's pooling output size: with ceil_mode the last window may hang over the edge,
+    but must start inside the input or its left padding."""
+    out = (n + 2 * padding - dilation * (kernel_size - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= n + padding:
+        out -= 1
+    return out
+
+
+def _empty(shape, like):
+    return torch.empty(shape, dtype=like.dtype, device="meta")
+
+
+def _conv_rule(m, x):
+    d = len(m.kernel_size)
+    if x.dim() != d + 2 or x.shape[1] != m.in_channels or isinstance(m.padding, str) and m.padding != "valid":
+        return None
+    padding = (0,) * d if isinstance(m.padding, str) else m.padding
+    if m.padding_mode != "zeros" and any(p >= n for p, n in zip(padding, x.shape[2:])):
+        return None
+    size = [(n + 2 * p - dl * (k - 1) - 1) // s + 1 for n, k, s, p, dl in
+            zip(x.shape[2:], m.kernel_size, m.stride, padding, m.dilation)]
+    return _empty((x.shape[0], m.out_channels, *size), x) if min(size) > 0 else None
+
+
+def _linear_rule(m, x):
+    if x.dim() < 1 or x.shape[-1] != m.in_features:
+        return None
+    return _empty((*x.shape[:-1], m.out_features), x)
+
+
+def _pool_rule(m, x):
+    d = 2
+    if x.dim() != 4 or getattr(m, "return_indices", False):
+        return None
+    k, s, p = (_pair(v) for v in (m.kernel_size, m.stride or m.kernel_size, m.padding))
+    dilation = _pair(getattr(m, "dilation", 1))
+    if any(pi > ki // 2 for ki, pi in zip(k, p)):
+        return None
+    size = [pool_output_size(n, *args, m.ceil_mode) for n, *args in zip(x.shape[2:], k, s, p, dilation)]
+    return _empty((*x.shape[:d], *size), x) if min(size) > 0 else None
+
+
+def _adaptive_size(x, output_size, d=2):
+    size = (output_size,) * d if isinstance(output_size, int) else tuple(output_size)
+    if x.dim() != d + 2 or len(size) != d or min(x.shape[2:]) < 1:
+        return None
+    return _empty((*x.shape[:2], *(n if o is None else o for o, n in zip(size, x.shape[2:]))), x)
+
+
+def _adaptive_rule(m, x):
+    return None if getattr(m, "return_indices", False) else _adaptive_size(x, m.output_size)
+
+
+def _same(m, x):
+    return x
+
+
+LAYER_RULES = {
+    nn.Conv1d: _conv_rule, nn.Conv2d: _conv_rule, nn.Conv3d: _conv_rule,
+    nn.Linear: _linear_rule,
+    nn.MaxPool2d: _pool_rule, nn.AvgPool2d: _pool_rule,
+    nn.AdaptiveAvgPool2d: _adaptive_rule, nn.AdaptiveMaxPool2d: _adaptive_rule,
+}
+
+
+def _meta(*tensors):
+    return all(isinstance(t, torch.Tensor) and t.is_meta and t.is_floating_point() for t in tensors)
+
+
+def _broadcast(a, b=()):
+    """The broadcast of two shapes, or None where they do not broadcast."""
+    if len(a) < len(b):
+        a, b = b, a
+    b = (1,) * (len(a) - len(b)) + tuple(b)
+    if any(m != n and m != 1 and n != 1 for m, n in zip(a, b)):
+        return None
+    return tuple(m if n == 1 else n for m, n in zip(a, b))
+
+
+def _binary(func, types, args, kwargs):
+    a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other")
+    tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]
+    if not _meta(*tensors) or len(args) > 2 or set(kwargs) - {"other"}:
+        return NotImplemented
+    shape = _broadcast(*(t.shape for t in tensors))
+    if shape is None:
+        return NotImplemented
+    name = func.__name__
+    if name.startswith("__i") or not name.startswith("__") and name.endswith("_"):  # in place
+        return a if shape == a.shape else NotImplemented
+    return _empty(shape, tensors[0])
+
+
+def _unary(func, types, args, kwargs):
+    return args[0] if args and _meta(args[0]) else NotImplemented
+
+
+def _mean(func, types, args, kwargs):
+    x, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim")
+    keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+    if not _meta(x) or dim is None or kwargs.get("dtype") is not None or len(args) > 3:
+        return NotImplemented
+    dims = {d % x.dim() for d in ((dim,) if isinstance(dim, int) else dim)}
+    shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keepdim or i not in dims]
+    return _empty(shape, x)
+
+
+def _cat(func, types, args, kwargs):
+    tensors, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    if not isinstance(dim, int) or not tensors or not _meta(*tensors):
+        return NotImplemented
+    first = tensors[0].shape
+    dim %= max(len(first), 1)
+    if any(len(t.shape) != len(first) or t.shape[:dim] != first[:dim]
+           or t.shape[dim + 1:] != first[dim + 1:] for t in tensors):
+        return NotImplemented
+    return _empty((*first[:dim], sum(t.shape[dim] for t in tensors), *first[dim + 1:]), tensors[0])
+
+
+def _adaptive_pool(func, types, args, kwargs):
+    x = args[0]
+    size = args[1] if len(args) > 1 else kwargs.get("output_size")
+    if not _meta(x) or kwargs.get("return_indices") or len(args) > 2:
+        return NotImplemented
+    out = _adaptive_size(x, size)
+    return NotImplemented if out is None else out
+
+
+T, F = torch.Tensor, nn.functional
+FUNCTION_RULES = {
+    **{f: _binary for f in (T.__add__, T.__radd__, T.__iadd__, T.__sub__, T.__rsub__, T.__isub__,
+                            T.__mul__, T.__rmul__, T.__imul__, T.__truediv__, T.__itruediv__,
+                            torch.add, torch.sub, torch.mul, torch.div, T.add, T.add_, T.sub,
+                            T.mul, T.mul_, T.div, T.div_)},
+    **{f: _unary for f in (torch.sigmoid, T.sigmoid, T.sigmoid_, torch.tanh, T.tanh, torch.relu,
+                           T.relu, T.relu_, F.relu, F.relu6, F.silu, F.gelu, F.hardswish,
+                           F.hardsigmoid, F.dropout)},
+    torch.mean: _mean, T.mean: _mean,
+    torch.cat: _cat, torch.concat: _cat,
+    F.adaptive_avg_pool2d: _adaptive_pool, F.adaptive_max_pool2d: _adaptive_pool,
+}
+del T, F
+
+
+class _ShapeRules(torch.overrides.TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        rule = FUNCTION_RULES.get(func)
+        if rule is not None:
+            out = rule(func, types, args, kwargs or {})
+            if out is not NotImplemented:
+                return out
+        return func(*args, **(kwargs or {}))
 
 
 class _no_init:
@@ -208,8 +373,101 @@ class _no_init:
             setattr(nn.init, n, f)
 
 
-def _passthrough(x, *args, **kwargs):
-    return x
+@contextlib.contextmanager
+def _gc_paused():
+    """Building and tracing a model make thousands of small objects; a garbage collection in
+    the middle of a count doubles its time now and then."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_build(name: str, frozen_kwargs: tuple) -> nn.Module:
+    return _build(name, dict(frozen_kwargs))
+
+
+def _build(name: str, kwargs: dict) -> nn.Module:
+    from lib import models
+    with torch.device("meta"), _no_init():
+        return models.create(name, **kwargs)
+
+
+def meta_model(name: str, **kwargs) -> nn.Module:
+    """The registered model `name` built on the meta device, without weights. Built once per
+    configuration: a slider that comes back to a value, or changes only the input resolution,
+    recounts without rebuilding. Treat the result as read-only."""
+    try:
+        key = tuple(sorted(kwargs.items()))
+        hash(key)
+    except TypeError:
+        return _build(name, kwargs)
+    return _cached_build(name, key)
+
+
+def trace(model: nn.Module, input_size, rules: bool = True) -> list[Layer]:
+    """Run `model` on one meta input of `input_size` and return a `Layer` per leaf-layer call.
+
+    Shape-preserving layers always return their input (batch norm could not run in training
+    mode on one 1x1 image). With `rules` (the default) the layers and functions with a shape
+    rule skip their meta kernels too; `rules=False` runs them, for the tests to compare.
+    """
+    layers: list[Layer] = []
+    seen: set[int] = set()
+
+    def record(module, name, output):
+        first = id(module) not in seen
+        seen.add(id(module))
+        params = sum(p.numel() for p in module._parameters.values() if p is not None) if first else 0
+        layers.append(Layer(name, type(module).__name__, tuple(output.shape[1:]), params,
+                            _macs(module, output)))
+
+    def counted(module, name, forward):
+        rule = None
+        if "forward" not in module.__dict__:
+            rule = _same if isinstance(module, SHAPE_PRESERVING) else rules and LAYER_RULES.get(type(module))
+
+        def call(*args, **kwargs):
+            with torch._C.DisableTorchFunction():  # the rules' own .shape and .dim() need no rules
+                out = rule(module, args[0]) if rule and len(args) == 1 and not kwargs else None
+            if out is None:
+                out = forward(*args, **kwargs)
+            if isinstance(out, torch.Tensor):
+                with torch._C.DisableTorchFunction():
+                    record(module, name, out)
+            return out
+        return call
+
+    patched, on_meta = [], True
+    for name, module in model.named_modules():
+        own = [t for t in (*module._parameters.values(), *module._buffers.values()) if t is not None]
+        on_meta = on_meta and all(t.is_meta for t in own)
+        if (all(m is None for m in module._modules.values())
+                or any(p is not None for p in module._parameters.values())):
+            patched.append((module, module.__dict__.get("forward")))
+            module.__dict__["forward"] = counted(module, name or type(module).__name__, module.forward)
+    x = torch.empty((1, *input_size), device="meta")
+    try:
+        with torch.no_grad(), (_ShapeRules() if rules else contextlib.nullcontext()):
+            if on_meta:
+                model(x)
+            else:
+                tensors = {k: torch.empty(v.shape, dtype=v.dtype, device="meta")
+                           for k, v in [*model.named_parameters(), *model.named_buffers()]}
+                functional_call(model, tensors, (x,), tie_weights=True, strict=False)
+    except RuntimeError as e:
+        raise ValueError(f"the model cannot take a {_shape(input_size)} input: {e}") from None
+    finally:
+        for module, forward in patched:
+            if forward is None:
+                del module.__dict__["forward"]
+            else:
+                module.__dict__["forward"] = forward
+    return layers
 
 
 def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
@@ -224,8 +482,8 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
         from lib import models
         if input_size is None:
             input_size = models.input_size(model, **model_kwargs)
-        with torch.device("meta"), _no_init():
-            model = models.create(model, **model_kwargs)
+        with _gc_paused():
+            model = meta_model(model, **model_kwargs)
     elif model_kwargs:
         raise TypeError(f"model keyword arguments {sorted(model_kwargs)} need a model name, not a module")
     if input_size is None:
@@ -234,41 +492,8 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
     if len(input_size) < 1 or any(v < 1 for v in input_size):
         raise ValueError(f"input_size must be positive (C, H, W), got {input_size}")
 
-    layers: list[Layer] = []
-    seen: set[int] = set()
-    names = {}
-
-    def hook(module, args, output):
-        if not isinstance(output, torch.Tensor):
-            return
-        first = id(module) not in seen
-        seen.add(id(module))
-        params = sum(p.numel() for p in module.parameters(recurse=False)) if first else 0
-        layers.append(Layer(names[module], type(module).__name__, tuple(output.shape[1:]),
-                            params, _macs(module, output)))
-
-    handles, patched = [], []
-    for name, module in model.named_modules():
-        if next(module.children(), None) is None or next(module.parameters(recurse=False), None) is not None:
-            names[module] = name or type(module).__name__
-            handles.append(module.register_forward_hook(hook))
-            if isinstance(module, SHAPE_PRESERVING) and "forward" not in module.__dict__:
-                module.forward = _passthrough
-                patched.append(module)
-    tensors = {k: torch.empty_like(v, device="meta") for k, v in
-               [*model.named_parameters(), *model.named_buffers()]}
-    x = torch.empty((1, *input_size), device="meta")
-    try:
-        with torch.no_grad():
-            functional_call(model, tensors, (x,), tie_weights=True, strict=False)
-    except RuntimeError as e:
-        raise ValueError(f"the model cannot take a {_shape(input_size)} input: {e}") from None
-    finally:
-        for h in handles:
-            h.remove()
-        for module in patched:
-            del module.forward
-
+    with _gc_paused():
+        layers = trace(model, input_size)
     itemsize = torch.empty((), dtype=dtype).element_size()
     activations = sum(math.prod(l.output_shape) for l in layers) * batch_size * itemsize
     return Cost(params=sum(p.numel() for p in model.parameters()),

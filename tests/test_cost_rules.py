@@ -1,0 +1,135 @@
+"""`lib.cost`'s shape rules, which skip PyTorch's meta kernels while counting, give exactly what
+the meta kernels give, and step aside for any input they do not recognise."""
+import pytest
+import torch
+import torchvision
+from hypothesis import given, settings, strategies as st
+from torch import nn
+
+from lib import cost, models
+
+
+def rows(layers):
+    return [(l.name, l.type, l.output_shape, l.params, l.macs) for l in layers]
+
+
+def meta(builder, **kwargs):
+    with torch.device("meta"):
+        return builder(**kwargs)
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_rules_agree_with_meta_kernels_on_every_registered_model(name):
+    model, size = cost.meta_model(name), models.input_size(name)
+    fast = cost.trace(model, size)
+    assert rows(fast) == rows(cost.trace(model, size, rules=False))
+    assert len(fast) > 0
+
+
+@pytest.mark.parametrize("builder, kwargs, size", [
+    (torchvision.models.resnet50, {}, (3, 224, 224)),
+    (torchvision.models.inception_v3, {"init_weights": False, "aux_logits": False}, (3, 299, 299)),
+    (torchvision.models.mobilenet_v3_small, {}, (3, 224, 224)),
+    (torchvision.models.efficientnet_b0, {}, (3, 224, 224)),
+    (torchvision.models.convnext_tiny, {}, (3, 224, 224)),
+    (torchvision.models.swin_t, {}, (3, 224, 224)),
+    (torchvision.models.mnasnet1_0, {}, (3, 224, 224)),
+    (torchvision.models.vit_b_16, {}, (3, 224, 224)),
+    (torchvision.models.googlenet, {"init_weights": False, "aux_logits": False}, (3, 224, 224)),
+])
+def test_rules_agree_with_meta_kernels_on_torchvision_models(builder, kwargs, size):
+    model = meta(builder, **kwargs).eval()
+    assert rows(cost.trace(model, size)) == rows(cost.trace(model, size, rules=False))
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 12), k=st.integers(1, 5), s=st.integers(1, 3), p=st.integers(0, 2),
+       d=st.integers(1, 2), ceil_mode=st.booleans(), kind=st.sampled_from(["max", "avg"]))
+def test_pool_output_size_matches_torch(n, k, s, p, d, ceil_mode, kind):
+    if kind == "avg":
+        d = 1
+    x = torch.zeros(1, 1, n, n)
+    try:
+        if kind == "max":
+            expected = nn.functional.max_pool2d(x, k, s, p, d, ceil_mode).shape[-1]
+        else:
+            expected = nn.functional.avg_pool2d(x, k, s, p, ceil_mode).shape[-1]
+    except RuntimeError:
+        expected = None
+    layer = nn.MaxPool2d(k, s, p, d, ceil_mode=ceil_mode) if kind == "max" else nn.AvgPool2d(k, s, p, ceil_mode)
+    got = cost._pool_rule(layer, torch.empty(1, 1, n, n, device="meta"))
+    assert (got if got is None else got.shape[-1]) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 12), k=st.integers(1, 5), s=st.integers(1, 3), p=st.integers(0, 3),
+       d=st.integers(1, 2), c_in=st.sampled_from([2, 4]), mode=st.sampled_from(["zeros", "reflect"]))
+def test_conv_rule_matches_torch(n, k, s, p, d, c_in, mode):
+    conv = nn.Conv2d(c_in, 4, k, s, p, d, groups=2, padding_mode=mode)
+    try:
+        expected = conv(torch.zeros(1, c_in, n, n)).shape
+    except RuntimeError:
+        expected = None
+    got = cost._conv_rule(conv, torch.empty(1, c_in, n, n, device="meta"))
+    assert (got if got is None else got.shape) == expected
+
+
+@pytest.mark.parametrize("output_size", [1, 3, (2, None), (None, 5)])
+def test_adaptive_pool_rule_matches_torch(output_size):
+    x = torch.zeros(2, 3, 7, 6)
+    expected = nn.functional.adaptive_avg_pool2d(x, output_size).shape
+    assert cost._adaptive_rule(nn.AdaptiveAvgPool2d(output_size), x.to("meta")).shape == expected
+
+
+class Elementwise(nn.Module):
+    def forward(self, x):
+        y = torch.sigmoid(x.mean((2, 3), keepdim=True))
+        z = torch.cat([x * y, 1 - x], dim=1) / 2
+        z += z.relu()
+        return z.add(nn.functional.adaptive_avg_pool2d(z, 1)).mean(1)
+
+
+def test_function_rules_give_the_shapes_of_real_ops():
+    x = torch.randn(2, 3, 5, 4)
+    with torch.no_grad(), cost._ShapeRules():
+        fast = Elementwise()(x.to("meta"))
+    assert fast.shape == Elementwise()(x).shape == (2, 5, 4)
+
+
+@pytest.mark.parametrize("model, size, message", [
+    (nn.Conv2d(3, 4, 3), (1, 8, 8), "cannot take a 1x8x8 input: Invalid channel dimensions"),
+    (nn.Linear(10, 2), (12,), r"must have same reduction dim, but got \[1, 12\] X \[10, 2\]"),
+    (nn.MaxPool2d(5), (1, 3, 3), "cannot take a 1x3x3 input"),
+])
+def test_inputs_outside_the_rules_fail_as_pytorch_says(model, size, message):
+    with pytest.raises(ValueError, match=message):
+        cost.count(model, size)
+
+
+class Mismatch(nn.Module):
+    def forward(self, x):
+        x += torch.empty(1, 2, 3, 3, device=x.device)  # an in-place add that cannot broadcast into x
+        return x
+
+
+def test_in_place_broadcast_errors_are_pytorchs():
+    with pytest.raises(ValueError, match="cannot take a 1x1x3 input"):
+        cost.count(Mismatch(), (1, 1, 3))
+
+
+def test_meta_models_are_built_once_per_configuration():
+    assert cost.meta_model("resnet18") is cost.meta_model("resnet18")
+    assert cost.meta_model("resnet18", num_classes=10) is not cost.meta_model("resnet18")
+    first, again = cost.count("resnet18", image_size=96), cost.count("resnet18", image_size=96)
+    assert rows(first.layers) == rows(again.layers) and first.macs == again.macs
+    other_size = cost.count("resnet18", input_size=(3, 112, 112))
+    assert other_size.macs == cost.count(models.create("resnet18"), (3, 112, 112)).macs != first.macs
+
+
+def test_counting_leaves_a_module_as_it_was():
+    model = torchvision.models.resnet18()
+    forwards = {name: m.__dict__.get("forward") for name, m in model.named_modules()}
+    cost.count(model, (3, 64, 64))
+    assert {name: m.__dict__.get("forward") for name, m in model.named_modules()} == forwards
+    assert all(p.device.type == "cpu" for p in model.parameters())
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
