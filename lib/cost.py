@@ -248,7 +248,8 @@ def _pool_rule(m, x):
 
 def _adaptive_size(x, output_size, d=2):
     size = (output_size,) * d if isinstance(output_size, int) else tuple(output_size)
-    if x.dim() != d + 2 or len(size) != d or min(x.shape[2:]) < 1:
+    if x.dim() != d + 2 or len(size) != d or min(x.shape[2:]) < 1 or any(
+            o is not None and (not isinstance(o, int) or o < 1) for o in size):
         return None
     return _empty((*x.shape[:2], *(n if o is None else o for o, n in zip(size, x.shape[2:]))), x)
 
@@ -270,7 +271,9 @@ LAYER_RULES = {
 
 
 def _meta(*tensors):
-    return all(isinstance(t, torch.Tensor) and t.is_meta and t.is_floating_point() for t in tensors)
+    """Meta tensors of one floating-point dtype, for which no rule needs to promote types."""
+    return (all(isinstance(t, torch.Tensor) and t.is_meta and t.is_floating_point() for t in tensors)
+            and len({t.dtype for t in tensors}) == 1)
 
 
 def _broadcast(a, b=()):
@@ -306,7 +309,10 @@ def _mean(func, types, args, kwargs):
     keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
     if not _meta(x) or dim is None or kwargs.get("dtype") is not None or len(args) > 3:
         return NotImplemented
-    dims = {d % x.dim() for d in ((dim,) if isinstance(dim, int) else dim)}
+    listed = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = {d % x.dim() for d in listed if -x.dim() <= d < x.dim()}
+    if not listed or len(dims) != len(listed):  # out of range, or repeated
+        return NotImplemented
     shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keepdim or i not in dims]
     return _empty(shape, x)
 
@@ -316,7 +322,9 @@ def _cat(func, types, args, kwargs):
     if not isinstance(dim, int) or not tensors or not _meta(*tensors):
         return NotImplemented
     first = tensors[0].shape
-    dim %= max(len(first), 1)
+    if not -len(first) <= dim < len(first):
+        return NotImplemented
+    dim %= len(first)
     if any(len(t.shape) != len(first) or t.shape[:dim] != first[:dim]
            or t.shape[dim + 1:] != first[dim + 1:] for t in tensors):
         return NotImplemented
@@ -351,7 +359,7 @@ del T, F
 class _ShapeRules(torch.overrides.TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         rule = FUNCTION_RULES.get(func)
-        if rule is not None:
+        if rule is not None and not (kwargs and "out" in kwargs):
             out = rule(func, types, args, kwargs or {})
             if out is not NotImplemented:
                 return out

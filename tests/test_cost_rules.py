@@ -133,3 +133,44 @@ def test_counting_leaves_a_module_as_it_was():
     assert {name: m.__dict__.get("forward") for name, m in model.named_modules()} == forwards
     assert all(p.device.type == "cpu" for p in model.parameters())
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
+
+
+shapes = st.lists(st.integers(1, 3), min_size=0, max_size=4).map(tuple)
+
+
+def real_shape(fn, *tensors):
+    try:
+        return tuple(fn(*tensors).shape)
+    except (RuntimeError, IndexError):
+        return None
+
+
+def rule_shape(rule, func, *args, **kwargs):
+    out = rule(func, (), tuple(args), kwargs)
+    return None if out is NotImplemented else tuple(out.shape)
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=shapes, b=shapes)
+def test_binary_rule_broadcasts_as_torch_does(a, b):
+    x, y = torch.zeros(a), torch.zeros(b)
+    assert rule_shape(cost._binary, torch.mul, x.to("meta"), y.to("meta")) == real_shape(torch.mul, x, y)
+    in_place = real_shape(lambda u, v: u.clone().add_(v), x, y)
+    assert rule_shape(cost._binary, torch.Tensor.add_, x.to("meta"), y.to("meta")) == in_place
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=shapes.filter(len), dims=st.lists(st.integers(-5, 4), min_size=1, max_size=2, unique=True),
+       keepdim=st.booleans())
+def test_mean_rule_reduces_as_torch_does(a, dims, keepdim):
+    x = torch.zeros(a)
+    expected = real_shape(lambda t: t.mean(dims, keepdim=keepdim), x)
+    assert rule_shape(cost._mean, torch.mean, x.to("meta"), dims, keepdim) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=shapes.filter(len), b=shapes.filter(len), dim=st.integers(-4, 3))
+def test_cat_rule_concatenates_as_torch_does(a, b, dim):
+    x, y = torch.zeros(a), torch.zeros(b)
+    expected = real_shape(lambda u, v: torch.cat([u, v], dim), x, y)
+    assert rule_shape(cost._cat, torch.cat, [x.to("meta"), y.to("meta")], dim) == expected

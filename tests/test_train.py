@@ -1,4 +1,6 @@
 """The training loop: it learns, it is reproducible, budgets bound it, callbacks see it."""
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -185,3 +187,26 @@ def test_cosine_schedule_decays_to_zero():
     train.fit(net, tiny_data(96), epochs=2, lr=0.1, budget="full", schedule="cosine",
               callbacks=[lr], verbose=False)
     assert lr.last == pytest.approx(0.0, abs=1e-12)
+
+
+def test_cpu_training_is_channels_last_and_computes_the_same(digits):
+    """Channels-last changes where each number lives in memory, not what the network computes:
+    one step from the same weights ends at the same weights as the default layout, to float32
+    rounding."""
+    torch.manual_seed(0)
+    net = models.create("lenet", activation="relu", pool="max")
+    reference = copy.deepcopy(net)
+    train.fit(net, digits, epochs=1, lr=0.05, budget="smoke", verbose=False)
+    conv = net.features[3].weight  # 6 input channels: the two layouts differ
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+
+    X, y = next(iter(digits.train.epoch(0, seed=0)))
+    stepped = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        model = copy.deepcopy(reference).to(memory_format=layout)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        nn.functional.cross_entropy(model(X.contiguous(memory_format=layout)), y).backward()
+        optimizer.step()
+        stepped.append(model.state_dict())
+    for a, b in zip(*(s.values() for s in stepped)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
