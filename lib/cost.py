@@ -202,9 +202,10 @@ SHAPE_PRESERVING = (
 )
 
 
-def pool_output_size(n: int, kernel_size: int, stride: int, padding: int = 0, dilation: int = 1,
-                     ceil_mode: bool = False) -> int:
-    """PyTorch's pooling output size: with ceil_mode the last window may hang over the edge,
+def sliding_output_size(n: int, kernel_size: int, stride: int, padding: int = 0, dilation: int = 1,
+                        ceil_mode: bool = False) -> int:
+    """PyTorch's output size of a convolution or pooling window, without validation (see
+    `conv_output_size` for that). With ceil_mode, pooling's last window may hang over the edge
     but must start inside the input or its left padding."""
     out = (n + 2 * padding - dilation * (kernel_size - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= n + padding:
@@ -223,7 +224,7 @@ def _conv_rule(m, x):
     padding = (0,) * d if isinstance(m.padding, str) else m.padding
     if m.padding_mode != "zeros" and any(p >= n for p, n in zip(padding, x.shape[2:])):
         return None
-    size = [(n + 2 * p - dl * (k - 1) - 1) // s + 1 for n, k, s, p, dl in
+    size = [sliding_output_size(*args) for args in
             zip(x.shape[2:], m.kernel_size, m.stride, padding, m.dilation)]
     return _empty((x.shape[0], m.out_channels, *size), x) if min(size) > 0 else None
 
@@ -235,15 +236,14 @@ def _linear_rule(m, x):
 
 
 def _pool_rule(m, x):
-    d = 2
     if x.dim() != 4 or getattr(m, "return_indices", False):
         return None
     k, s, p = (_pair(v) for v in (m.kernel_size, m.stride or m.kernel_size, m.padding))
     dilation = _pair(getattr(m, "dilation", 1))
     if any(pi > ki // 2 for ki, pi in zip(k, p)):
         return None
-    size = [pool_output_size(n, *args, m.ceil_mode) for n, *args in zip(x.shape[2:], k, s, p, dilation)]
-    return _empty((*x.shape[:d], *size), x) if min(size) > 0 else None
+    size = [sliding_output_size(*args, m.ceil_mode) for args in zip(x.shape[2:], k, s, p, dilation)]
+    return _empty((*x.shape[:2], *size), x) if min(size) > 0 else None
 
 
 def _adaptive_size(x, output_size, d=2):
@@ -478,6 +478,7 @@ def trace(model: nn.Module, input_size, rules: bool = True) -> list[Layer]:
     return layers
 
 
+@_gc_paused()
 def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
           dtype: torch.dtype = torch.float32, **model_kwargs) -> Cost:
     """Count the parameters, MACs and activation memory of `model` for one (C, H, W) input.
@@ -490,8 +491,7 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
         from lib import models
         if input_size is None:
             input_size = models.input_size(model, **model_kwargs)
-        with _gc_paused():
-            model = meta_model(model, **model_kwargs)
+        model = meta_model(model, **model_kwargs)
     elif model_kwargs:
         raise TypeError(f"model keyword arguments {sorted(model_kwargs)} need a model name, not a module")
     if input_size is None:
@@ -500,8 +500,7 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
     if len(input_size) < 1 or any(v < 1 for v in input_size):
         raise ValueError(f"input_size must be positive (C, H, W), got {input_size}")
 
-    with _gc_paused():
-        layers = trace(model, input_size)
+    layers = trace(model, input_size)
     itemsize = torch.empty((), dtype=dtype).element_size()
     activations = sum(math.prod(l.output_shape) for l in layers) * batch_size * itemsize
     return Cost(params=sum(p.numel() for p in model.parameters()),

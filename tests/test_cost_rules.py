@@ -45,7 +45,7 @@ def test_rules_agree_with_meta_kernels_on_torchvision_models(builder, kwargs, si
 @settings(max_examples=80, deadline=None)
 @given(n=st.integers(1, 12), k=st.integers(1, 5), s=st.integers(1, 3), p=st.integers(0, 2),
        d=st.integers(1, 2), ceil_mode=st.booleans(), kind=st.sampled_from(["max", "avg"]))
-def test_pool_output_size_matches_torch(n, k, s, p, d, ceil_mode, kind):
+def test_pool_rule_matches_torch(n, k, s, p, d, ceil_mode, kind):
     if kind == "avg":
         d = 1
     x = torch.zeros(1, 1, n, n)
