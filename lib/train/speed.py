@@ -1,0 +1,66 @@
+"""Speed of the machine and of training steps: what the benchmarks compare."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lib.train import precision as arithmetic
+from lib.train.loop import logits, training_device
+
+
+def _median_seconds(step, device: torch.device, steps: int, warmup: int) -> float:
+    times = []
+    for i in range(warmup + steps):
+        arithmetic.synchronize(device)
+        start = time.perf_counter()
+        step()
+        arithmetic.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def matmul_flops(precision: str = "float32", n: int = 2048, steps: int = 10, device=None) -> float:
+    """FLOP/s of an n x n matrix product in `precision` (float32, bfloat16 or float16) on
+    `device`: the peak that dense training steps are measured against. 2 n^3 FLOPs a product,
+    the median of `steps` timed products."""
+    device = training_device(device)
+    dtype = arithmetic.DTYPES[precision] or torch.float32
+    a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
+    return 2 * n ** 3 / _median_seconds(lambda: a @ b, device, steps, warmup=3)
+
+
+def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps: int = 10,
+                      warmup: int = 3, train: bool = True, device=None, precision=None) -> float:
+    """Images per second of training steps (forward, backward, SGD update) or, with
+    train=False, of inference, on random inputs of shape (batch_size, *input_size), in the
+    precision and memory layout `fit` uses (see `lib.train.fit`). The median of `steps`
+    timed steps, after `warmup` untimed ones."""
+    first = next(model.parameters(), None)
+    device = torch.device(device) if device is not None else (
+        first.device if first is not None else training_device())
+    chosen = arithmetic.resolve(device, precision)
+    model = model.to(device)
+    x = torch.randn(batch_size, *input_size, device=device)
+    if arithmetic.channels_last(device) and len(input_size) == 3:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+    model.train(train)
+
+    def step():
+        if train:
+            with arithmetic.autocast(device, chosen):
+                out = logits(model(x))
+            y = torch.randint(out.shape[1], (batch_size,), device=device)
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(out.float(), y).backward()
+            optimizer.step()
+        else:
+            with torch.no_grad(), arithmetic.autocast(device, chosen):
+                model(x)
+
+    return batch_size / _median_seconds(step, device, steps, warmup)
