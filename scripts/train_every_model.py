@@ -47,7 +47,7 @@ def main(argv=None):
             h = record["history"]
             learned = not h["diagnosis"]
             failures += [] if learned else [name]
-            print(f"{name:<22} {record['optimizer']:>5} lr {record['lr']:<7g} test acc "
+            print(f"{name:<22} {record['optimizer']:>5} lr {record['lr']:<7g} batch {record['batch_size']:<4} test acc "
                   f"{h['test_acc'][-1]:.3f} "
                   f"(chance {h['chance']:.3f}) after {len(h['epoch'])} epochs, "
                   f"{time.perf_counter() - start:5.0f} s  {h['diagnosis'] or 'learns'}", flush=True)

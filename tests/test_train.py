@@ -244,3 +244,25 @@ def test_cpu_training_is_channels_last_and_computes_the_same(digits):
         stepped.append(model.state_dict())
     for a, b in zip(*(s.values() for s in stepped)):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_the_loop_knows_nothing_about_models_widgets_or_plots():
+    """Models, widgets and plots reach the loop only as arguments and callbacks: no module of
+    lib.train imports them, but the callbacks (the live plot) and the command line (which
+    trains registered models). And each function of the package reads in one screen."""
+    import ast
+    from pathlib import Path
+    allowed = {"callbacks.py": ("lib.plot", "matplotlib", "IPython"), "history.py": ("lib.plot",),
+               "cli.py": ("lib.models",)}
+    for path in Path(train.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+        imported |= {f"lib.{a.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                     and node.module == "lib" for a in node.names}
+        outside = {m for m in imported if m and m.startswith(("lib.models", "lib.widgets", "lib.plot",
+                                                             "matplotlib", "IPython"))}
+        assert not {m for m in outside if not m.startswith(allowed.get(path.name, ()))}, path
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 40, f"{path.name}: {node.name}"

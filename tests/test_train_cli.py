@@ -58,13 +58,16 @@ def test_an_unwritable_out_is_reported_before_training(tmp_path):
 
 
 def test_every_model_has_defaults_and_the_command_line_overrides_them():
+    assert set(cli.DEFAULTS) <= set(models.names())
     for name in models.names():
         d = cli.defaults(name)
-        assert d["optimizer"] in OPTIMIZERS and d["lr"] > 0, name
+        assert d["optimizer"] in OPTIMIZERS and d["lr"] > 0 and d["batch_size"] >= 1, name
+    lenet = cli.defaults("lenet")
     args = cli.parse(["--model", "lenet", "--out", "runs"])
-    assert (args.optimizer, args.lr) == (cli.defaults("lenet")["optimizer"], cli.defaults("lenet")["lr"])
-    args = cli.parse(["--model", "lenet", "--optimizer", "sgd", "--lr", "0.2", "--out", "runs"])
-    assert (args.optimizer, args.lr) == ("sgd", 0.2)
+    assert (args.optimizer, args.lr, args.batch_size) == (lenet["optimizer"], lenet["lr"], lenet["batch_size"])
+    args = cli.parse(["--model", "lenet", "--optimizer", "sgd", "--lr", "0.2", "--batch-size", "32",
+                      "--out", "runs"])
+    assert (args.optimizer, args.lr, args.batch_size) == ("sgd", 0.2, 32)
 
 
 def test_lenet_learns_with_the_command_line_defaults(tmp_path, monkeypatch):

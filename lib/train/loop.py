@@ -203,17 +203,17 @@ def fit(model: nn.Module, data, epochs: int, lr: float, optimizer="sgd", weight_
         run that goes wrong are always printed.
     """
     check_arguments(epochs, lr, optimizer, schedule)
-    plan_budget = get_budget(budget)
     device = training_device(device)
     chosen = arithmetic.resolve(device, precision)
     rank, world_size = distributed()
-    plan = Plan(plan_budget, data, epochs, world_size)
+    plan = Plan(get_budget(budget), data, epochs, world_size)
     model = prepare(model, device)
-    shown = ((default_callbacks() if verbose else []) + list(callbacks)) if rank == 0 else []
-    log = [AppendHistory(os.environ["COURSE_HISTORY_LOG"])] if rank == 0 and os.environ.get(
-        "COURSE_HISTORY_LOG") else []
+    watching = ((default_callbacks() if verbose else []) + list(callbacks)) if rank == 0 else []
+    watching.append(Diagnosis())  # on every rank: all stop together
+    if rank == 0 and os.environ.get("COURSE_HISTORY_LOG"):
+        watching.append(AppendHistory(os.environ["COURSE_HISTORY_LOG"]))
     trainer = Trainer(model, data, plan, make_optimizer(model, optimizer, lr, weight_decay), device,
-                      chosen, callbacks=shown + [Diagnosis()] + log, schedule=schedule, seed=seed)
+                      chosen, callbacks=watching, schedule=schedule, seed=seed)
     if rank == 0:
         print(plan.announcement(f"{device}, {arithmetic.describe(chosen)}"), flush=True)
     return trainer.run()
