@@ -7,7 +7,7 @@
 One command, one result file (`--out`, default benchmarks/results/train_vs_d2l_<device>.txt):
 
 1. The machine's peak: an n x n matrix product (n = 2048 on the CPU, 8192 on CUDA) in float32
-   and bfloat16, timed at startup.
+   and in lib's automatic precision (bfloat16 here), the fastest of 20, timed at startup.
 2. For each model, three trainings of one epoch on every training image: lib in float32, lib
    in its automatic precision (bfloat16 mixed precision where the device computes bfloat16
    natively) and d2l in float32, in rotating order, three times with seeds 0, 1, 2 (weights
@@ -230,8 +230,7 @@ def peaks(device: torch.device) -> dict[str, float]:
     """The matmul peak in each precision lib trains in on this device (FLOP/s)."""
     n = 8192 if device.type == "cuda" else 2048
     names = ["float32", arithmetic.automatic(device)]
-    return {name: train.matmul_flops(name, n=n, steps=20 if device.type == "cuda" else 10,
-                                      device=device) for name in dict.fromkeys(names)}
+    return {name: train.matmul_flops(name, n=n, device=device) for name in dict.fromkeys(names)}
 
 
 def resnet18_mfu(peak, batch_size, steps, device):

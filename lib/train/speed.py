@@ -12,7 +12,8 @@ from lib.train import precision as arithmetic
 from lib.train.loop import logits, training_device
 
 
-def _median_seconds(step, device: torch.device, steps: int, warmup: int) -> float:
+def _seconds(step, device: torch.device, steps: int, warmup: int) -> list[float]:
+    """Wall-clock seconds of each of `steps` calls of `step`, after `warmup` untimed ones."""
     times = []
     for i in range(warmup + steps):
         arithmetic.synchronize(device)
@@ -21,17 +22,18 @@ def _median_seconds(step, device: torch.device, steps: int, warmup: int) -> floa
         arithmetic.synchronize(device)
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-def matmul_flops(precision: str = "float32", n: int = 2048, steps: int = 10, device=None) -> float:
+def matmul_flops(precision: str = "float32", n: int = 2048, steps: int = 20, device=None) -> float:
     """FLOP/s of an n x n matrix product in `precision` (float32, bfloat16 or float16) on
-    `device`: the peak that dense training steps are measured against. 2 n^3 FLOPs a product,
-    the median of `steps` timed products."""
+    `device`: the peak that training steps are measured against. 2 n^3 FLOPs a product; the
+    fastest of `steps` timed products (a peak: other processes can slow a product down, never
+    speed it up)."""
     device = training_device(device)
     dtype = arithmetic.DTYPES[precision] or torch.float32
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
-    return 2 * n ** 3 / _median_seconds(lambda: a @ b, device, steps, warmup=3)
+    return 2 * n ** 3 / min(_seconds(lambda: a @ b, device, steps, warmup=5))
 
 
 def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps: int = 10,
@@ -63,4 +65,4 @@ def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps:
             with torch.no_grad(), arithmetic.autocast(device, chosen):
                 model(x)
 
-    return batch_size / _median_seconds(step, device, steps, warmup)
+    return batch_size / statistics.median(_seconds(step, device, steps, warmup))
