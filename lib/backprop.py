@@ -27,18 +27,14 @@ import torch
 from torch import nn
 
 from lib import ops
-from lib.cost import conv_output_size
+from lib.checks import integer, one_of
+from lib.geometry import conv_output_size
 
 
 def _check_4d(name, t):
     if not isinstance(t, torch.Tensor) or t.dim() != 4:
         shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
         raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W), got {shape}")
-
-
-def _check_size(label, value, low):
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
 
 
 def rot180(w: torch.Tensor) -> torch.Tensor:
@@ -52,7 +48,7 @@ def dilate(delta: torch.Tensor, stride: int) -> torch.Tensor:
     A stride-s convolution is a stride-1 convolution of which only every s-th output is kept;
     the outputs it skipped receive no gradient, which is what the zeros say.
     """
-    _check_size("stride", stride, 1)
+    integer("stride", stride)
     if stride == 1:
         return delta
     *lead, h, w = delta.shape
@@ -121,9 +117,9 @@ def conv2d_bias_grad(grad_out: torch.Tensor) -> torch.Tensor:
 # --- Pooling --------------------------------------------------------------------------------
 
 def _pool_geometry(input_size, kernel_size, stride):
-    _check_size("kernel size", kernel_size, 1)
+    integer("kernel_size", kernel_size)
     stride = kernel_size if stride is None else stride
-    _check_size("stride", stride, 1)
+    integer("stride", stride)
     return stride, _conv_output(input_size, kernel_size, stride, 0)
 
 
@@ -182,12 +178,10 @@ def deep_stack(activation: str = "ReLU", depth: int = 20, width: int = 16, in_ch
     "kaiming" (He) doubles it for ReLU, which zeroes half its inputs, variance 2 / fan_in;
     "matched" is Xavier for sigmoid and tanh and Kaiming for ReLU.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation={activation!r}; valid: {', '.join(ACTIVATIONS)}")
-    if init not in INITS:
-        raise ValueError(f"init={init!r}; valid: {', '.join(INITS)}")
-    _check_size("depth", depth, 1)
-    _check_size("width", width, 1)
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("init", init, INITS)
+    integer("depth", depth)
+    integer("width", width)
     if init == "matched":
         init = "kaiming" if activation == "ReLU" else "xavier"
     act = ACTIVATIONS[activation]

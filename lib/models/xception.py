@@ -1,12 +1,12 @@
 """Xception (Chollet, 2016, "Xception: Deep Learning with Depthwise Separable Convolutions",
-arXiv:1610.02357). Explained in the course's Inception chapter, after Inception v3.
+arXiv:1610.02357). Explained in chapters/08_inception.ipynb, after Inception v3.
 
 Xception takes the Inception hypothesis to its end: if cross-channel and spatial correlations can
 be mapped separately, map them fully separately, with depthwise separable convolutions
 (`SeparableConv2d`: a 3x3 convolution per channel, then a 1x1 across channels). 36 of them, in
 14 blocks with residual connections, have the parameter budget of Inception v3.
 
-Arguments as in `lib.models.inception`: `width` multiplies every channel count; `stem="light"`
+Arguments as in `lib.models.inception_bn`: `width` multiplies every channel count; `stem="light"`
 replaces the two stem convolutions (299 -> 147 pixels) with one padded 3x3 convolution, for the
 course's 28x28 images (about 25 M MACs per image at `width=0.25`).
 """
@@ -15,11 +15,9 @@ from functools import partial
 
 from torch import nn
 
-from lib.models.inception import (BasicConv2d, CheckedInput, SeparableConv2d, check_args,
-                                  scaled)
+from lib.models.checks import CheckedInput, check_args
+from lib.models.layers import BasicConv2d, SeparableConv2d, scaled
 from lib.models.registry import register
-
-__all__ = ["SeparableConv2d", "XceptionBlock", "Xception", "xception"]
 
 # Figure 5 of the paper, the stem: output channels, kernel, stride, padding.
 XCEPTION_STEM = (
@@ -76,7 +74,8 @@ class Xception(CheckedInput):
     def __init__(self, in_channels=3, num_classes=1000, image_size=299, width=1.0, stem="paper",
                  dropout=0.5):
         super().__init__()
-        check_args("xception", in_channels, num_classes, image_size, width, stem, dropout)
+        check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size,
+                   width=width, stem=stem, dropout=dropout)
         c = partial(scaled, width=width)
         if stem == "paper":
             layers, channels = OrderedDict(), in_channels
@@ -85,7 +84,8 @@ class Xception(CheckedInput):
                 channels = c(out)
             path = [(k, s, p) for _, k, s, p in XCEPTION_STEM]
         else:
-            layers, channels = OrderedDict(conv=BasicConv2d(in_channels, c(64), 3, padding=1)), c(64)
+            layers = OrderedDict(conv=BasicConv2d(in_channels, c(64), 3, padding=1))
+            channels = c(64)
             path = [(3, 1, 1)]
         self.stem = nn.Sequential(layers)
         strided = [(3, 2, 1) for _, _, stride, _ in XCEPTION if stride == 2]
@@ -116,8 +116,7 @@ class Xception(CheckedInput):
         return self.fc(self.dropout(self.avgpool(x).flatten(1)))
 
 
-@register("xception",
-          input_size=lambda in_channels=3, image_size=299, **_: (in_channels, image_size, image_size),
+@register("xception", image_size=299,
           course=dict(in_channels=1, num_classes=10, image_size=28, stem="light", width=0.25))
 def xception(**kwargs):
     return Xception(**kwargs)
