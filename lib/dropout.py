@@ -75,10 +75,10 @@ def expected_output(weights, inputs, p: float = 0.5, inverted: bool = False):
     """
     weights, inputs = list(weights), list(inputs)
     if len(weights) != len(inputs):
-        raise ValueError(f"{len(weights)} weights but {len(inputs)} inputs: a neuron needs one weight per input")
+        raise ValueError(f"{len(weights)} weights but {len(inputs)} inputs: a neuron needs "
+                         f"one weight per input")
     scale = 1 / (1 - p) if inverted and p != 1 else 1
     total = 0
     for mask, prob in masks(len(weights), p):
         total += prob * sum(w * m * x for w, m, x in zip(weights, mask, inputs)) * scale
     return total
-

@@ -155,7 +155,8 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
            stride=1, padding=0, groups: int = 1) -> torch.Tensor:
     """What `torch.nn.functional.conv2d` computes (a cross-correlation), in one einsum:
 
-        Y[n, o, i, j] = bias[o] + sum_{c in group(o)} sum_a sum_b X[n, c, s*i + a, s*j + b] W[o, c, a, b]
+        Y[n, o, i, j] = bias[o]
+                        + sum_{c in group(o)} sum_a sum_b X[n, c, s*i + a, s*j + b] W[o, c, a, b]
 
     x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in / groups, k_h, k_w).
     Group g sees input channels g*C_in/groups ... (g+1)*C_in/groups - 1 and produces output
@@ -200,7 +201,8 @@ def conv1x1(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 POOLING_MODES = ("max", "avg")
 
 
-def pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0, mode: str = "max") -> torch.Tensor:
+def pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0,
+           mode: str = "max") -> torch.Tensor:
     """Max or average of every window, channel by channel: (..., H, W) -> (..., m_h, m_w).
 
     `stride` defaults to `kernel_size`, as in PyTorch. Max pooling pads with -inf (padding never

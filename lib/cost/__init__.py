@@ -15,7 +15,8 @@ The package, floor by floor:
 
 - `formulas`: the hand formulas the chapters derive (`conv_params`, `conv_macs`; the output
   size `conv_output_size` comes from `lib.geometry`).
-- `counter`: `count` a model by running it on the meta device; `trace`, `meta_model`.
+- `counter`: `count` a model by running it on the meta device; `trace`, `meta_model`,
+  `build_on_meta`.
 - `result`: the `Cost` that `count` returns, with a `Layer` row per layer call.
 - `render`: a `Cost` as a text table, an HTML table and a bar chart.
 - `_fast`: the private fast path of counting (shape rules, building without initialisation).
@@ -23,7 +24,7 @@ The package, floor by floor:
 from lib.geometry import conv_output_size, sliding_output_size
 from lib.cost.formulas import conv_macs, conv_params
 from lib.cost.result import Cost, Layer
-from lib.cost.counter import count, meta_model, trace
+from lib.cost.counter import build_on_meta, count, meta_model, trace
 
-__all__ = ["Cost", "Layer", "conv_macs", "conv_output_size", "conv_params", "count",
-           "meta_model", "sliding_output_size", "trace"]
+__all__ = ["Cost", "Layer", "build_on_meta", "conv_macs", "conv_output_size", "conv_params",
+           "count", "meta_model", "sliding_output_size", "trace"]

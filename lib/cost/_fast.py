@@ -44,7 +44,8 @@ def empty(shape, like):
 
 def conv_rule(m, x):
     d = len(m.kernel_size)
-    if x.dim() != d + 2 or x.shape[1] != m.in_channels or isinstance(m.padding, str) and m.padding != "valid":
+    if (x.dim() != d + 2 or x.shape[1] != m.in_channels
+            or isinstance(m.padding, str) and m.padding != "valid"):
         return None
     padding = (0,) * d if isinstance(m.padding, str) else m.padding
     if m.padding_mode != "zeros" and any(p >= n for p, n in zip(padding, x.shape[2:])):
@@ -67,7 +68,8 @@ def pool_rule(m, x):
     dilation = pair(getattr(m, "dilation", 1))
     if any(pi > ki // 2 for ki, pi in zip(k, p)):
         return None
-    size = [sliding_output_size(*args, m.ceil_mode) for args in zip(x.shape[2:], k, s, p, dilation)]
+    size = [sliding_output_size(*args, m.ceil_mode)
+            for args in zip(x.shape[2:], k, s, p, dilation)]
     return empty((*x.shape[:2], *size), x) if min(size) > 0 else None
 
 
@@ -97,7 +99,8 @@ LAYER_RULES = {
 
 def all_meta(*tensors):
     """Meta tensors of one floating-point dtype, for which no rule needs to promote types."""
-    return (all(isinstance(t, torch.Tensor) and t.is_meta and t.is_floating_point() for t in tensors)
+    return (all(isinstance(t, torch.Tensor) and t.is_meta and t.is_floating_point()
+                for t in tensors)
             and len({t.dtype for t in tensors}) == 1)
 
 
@@ -168,12 +171,12 @@ def adaptive_pool(func, types, args, kwargs):
 T, F = torch.Tensor, nn.functional
 FUNCTION_RULES = {
     **{f: binary for f in (T.__add__, T.__radd__, T.__iadd__, T.__sub__, T.__rsub__, T.__isub__,
-                            T.__mul__, T.__rmul__, T.__imul__, T.__truediv__, T.__itruediv__,
-                            torch.add, torch.sub, torch.mul, torch.div, T.add, T.add_, T.sub,
-                            T.mul, T.mul_, T.div, T.div_)},
+                           T.__mul__, T.__rmul__, T.__imul__, T.__truediv__, T.__itruediv__,
+                           torch.add, torch.sub, torch.mul, torch.div, T.add, T.add_, T.sub,
+                           T.mul, T.mul_, T.div, T.div_)},
     **{f: unary for f in (torch.sigmoid, T.sigmoid, T.sigmoid_, torch.tanh, T.tanh, torch.relu,
-                           T.relu, T.relu_, F.relu, F.relu6, F.silu, F.gelu, F.hardswish,
-                           F.hardsigmoid, F.dropout)},
+                          T.relu, T.relu_, F.relu, F.relu6, F.silu, F.gelu, F.hardswish,
+                          F.hardsigmoid, F.dropout)},
     torch.mean: mean, T.mean: mean,
     torch.cat: cat, torch.concat: cat,
     F.adaptive_avg_pool2d: adaptive_pool, F.adaptive_max_pool2d: adaptive_pool,

@@ -193,7 +193,8 @@ class GoogLeNet(nn.Module):
                         f"image_size={image_size} is too small for the auxiliary classifiers: "
                         f"Inception ({name}) sees {side}x{side} pixels, fewer than their 5x5 "
                         f"average pool; use image_size >= 65 or aux_logits=False")
-                aux[f"inception{name}"] = InceptionAux(channels, num_classes, side, w(128), w(1024))
+                aux[f"inception{name}"] = InceptionAux(channels, num_classes, side, w(128),
+                                                       w(1024))
         self.features = nn.Sequential(OrderedDict(layers))  # (B, 1024, 7, 7) at 224x224
         self.aux_logits = aux_logits
         self.aux = nn.ModuleDict(aux) if aux_logits else None

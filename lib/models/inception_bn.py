@@ -75,7 +75,8 @@ class BNInceptionBlock(nn.Module):
                    else nn.MaxPool2d(3, stride, padding=1))
         self.branch_pool = nn.Sequential(pooling) if pool_proj is None else nn.Sequential(
             pooling, BasicConv2d(in_channels, pool_proj, 1))
-        self.out_channels = ch1x1 + ch3x3 + ch3x3dbl + (in_channels if pool_proj is None else pool_proj)
+        passed = in_channels if pool_proj is None else pool_proj
+        self.out_channels = ch1x1 + ch3x3 + ch3x3dbl + passed
 
     def forward(self, x):
         branches = [self.branch3x3(x), self.branch3x3dbl(x), self.branch_pool(x)]
@@ -132,6 +133,7 @@ class BNInception(CheckedInput):
         x = self.blocks(x)                     # (B, 1024, 7, 7)
         x = self.avgpool(x).flatten(1)         # (B, 1024)
         return self.fc(self.dropout(x))
+
 
 # The course's form: 28x28 Fashion-MNIST through the light stem, at the width that costs about
 # 25 M MACs per image (24.5 M).

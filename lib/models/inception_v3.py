@@ -207,7 +207,8 @@ _V3_BLOCKS = {"A": InceptionA, "B": InceptionB, "C": InceptionC, "D": InceptionD
 
 
 def stem_from_rows(rows, in_channels, width):
-    """A stem from (name, out_channels or None for a 3x3/2 max pool, kernel, stride, padding) rows."""
+    """A stem from (name, out_channels or None for a 3x3/2 max pool, kernel, stride, padding)
+    rows; returns it and its output channels."""
     layers, channels = OrderedDict(), in_channels
     for name, out, k, s, p in rows:
         if out is None:
@@ -239,13 +240,10 @@ class InceptionV3(CheckedInput):
             self.stem, channels = light_stem(in_channels, scaled(192, width)), scaled(192, width)
             path = [(3, 1, 1)]
         path_17 = path + [(3, 2, 0)]                     # Mixed_6a
-        if aux_logits and smallest_input(path_17 + [(5, 3, 0), (5, 1, 0)]) > image_size:
-            raise ValueError(
-                f"inception_v3: the auxiliary classifier needs a 17x17 grid after Mixed_6e, which "
-                f"stem={stem!r} reaches from image_size >= "
-                f"{smallest_input(path_17 + [(5, 3, 0), (5, 1, 0)])}; got image_size={image_size}, "
-                f"so pass aux_logits=False")
-        self._setup_input_check("inception_v3", in_channels, image_size, path_17 + [(3, 2, 0)], stem)
+        if aux_logits:
+            _check_aux_fits(image_size, stem, path_17)
+        self._setup_input_check("inception_v3", in_channels, image_size, path_17 + [(3, 2, 0)],
+                                stem)
         mixed_5_6, mixed_7 = OrderedDict(), OrderedDict()
         for name, kind, arg in INCEPTION_V3:
             block = _V3_BLOCKS[kind](channels, *(() if arg is None else (arg,)), width=width)
@@ -269,6 +267,7 @@ class InceptionV3(CheckedInput):
         x = self.fc(self.dropout(self.avgpool(x).flatten(1)))
         return x if aux is None else InceptionOutputs(x, aux)
 
+
 # The course's form: 28x28 Fashion-MNIST through the light stem, at the width that costs about
 # 25 M MACs per image (25.9 M). The auxiliary classifier needs a 17x17 grid, which 28x28 inputs
 # never reach.
@@ -277,3 +276,15 @@ class InceptionV3(CheckedInput):
                       aux_logits=False))
 def inception_v3(**kwargs):
     return InceptionV3(**kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_aux_fits(image_size, stem, path_17):
+    """The auxiliary classifier's 5x5/3 pool and 5x5 convolution need the 17x17 grid."""
+    smallest = smallest_input(path_17 + [(5, 3, 0), (5, 1, 0)])
+    if image_size < smallest:
+        raise ValueError(
+            f"inception_v3: the auxiliary classifier needs a 17x17 grid after Mixed_6e, which "
+            f"stem={stem!r} reaches from image_size >= {smallest}; got image_size="
+            f"{image_size}, so pass aux_logits=False")

@@ -123,7 +123,8 @@ class ReductionA(nn.Module):
 
 
 class InceptionV4B(nn.Module):
-    """Figure 5, 17x17: factorized 7x7s, in one (1x7, 7x1) and in two (7x1, 1x7, 7x1, 1x7) steps."""
+    """Figure 5, 17x17: factorized 7x7s, in one (1x7, 7x1) and in two (7x1, 1x7, 7x1, 1x7)
+    steps."""
 
     def __init__(self, in_channels, width=1.0):
         super().__init__()
@@ -236,6 +237,7 @@ class InceptionV4(CheckedInput):
         for stage in self.stages:
             x = getattr(self, stage)(x)        # 35x35x384 -> 17x17x1024 -> 8x8x1536
         return self.fc(self.dropout(self.avgpool(x).flatten(1)))
+
 
 # --- Inception-ResNet-v2 ----------------------------------------------------------------------
 
@@ -364,7 +366,8 @@ class InceptionResNetV2(CheckedInput):
             elif stage == "block8":
                 block = InceptionResNetC(channels, scale, width, activate=False)
             else:
-                block = nn.Sequential(*(residual[kind](channels, scale, width) for _ in range(repeats)))
+                block = nn.Sequential(*(residual[kind](channels, scale, width)
+                                        for _ in range(repeats)))
             self.add_module(stage, block)
             channels = getattr(block, "out_channels", channels)   # residual stages keep it
         self.stages = [stage for stage, *_ in INCEPTION_RESNET_V2]
@@ -380,6 +383,7 @@ class InceptionResNetV2(CheckedInput):
             x = getattr(self, stage)(x)        # -> 17x17x1088 -> 8x8x2080
         x = self.conv2d_7b(x)                  # (B, 1536, 8, 8)
         return self.fc(self.dropout(self.avgpool(x).flatten(1)))
+
 
 # --- Registered builders ----------------------------------------------------------------------
 # The course's form: 28x28 Fashion-MNIST through the light stem, at the width that costs about

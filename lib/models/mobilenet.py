@@ -117,14 +117,16 @@ class MobileNetV1(nn.Module):
 
         # Consecutive rows with the same repeat count repeat together, as the paper's "5x" pair.
         rows = iter([row for repeat, group in itertools.groupby(table, key=lambda r: r[0])
-                     for row in [r[1:] for r in group] * (0 if shallow and repeat > 1 else repeat)])
+                     for row in [r[1:] for r in group]
+                     * (0 if shallow and repeat > 1 else repeat)])
         _, stride, (k, _, _, c_out), _ = next(rows)
         layers = [ConvBNActivation(in_channels, width(c_out), k, stride)]
         for kind, stride, shape, _ in rows:
             if kind == "conv dw":
                 _, _, (_, _, c_in, c_out), _ = next(rows)  # the 1x1 pointwise row
                 if depthwise:
-                    layers.append(DepthwiseSeparableConv(width(c_in), width(c_out), stride, shape[0]))
+                    layers.append(DepthwiseSeparableConv(width(c_in), width(c_out), stride,
+                                                         shape[0]))
                 else:
                     layers.append(ConvBNActivation(width(c_in), width(c_out), shape[0], stride))
             elif kind == "fc":
@@ -185,7 +187,8 @@ class MobileNetV2(nn.Module):
         for t, c, n, s in inverted_residual_setting:
             output_channel = make_divisible(c * width_mult, round_nearest)
             for i in range(n):
-                features.append(InvertedResidual(input_channel, output_channel, s if i == 0 else 1, t))
+                features.append(InvertedResidual(input_channel, output_channel,
+                                                 s if i == 0 else 1, t))
                 input_channel = output_channel
         features.append(ConvBNActivation(input_channel, self.last_channel, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*features)

@@ -100,7 +100,8 @@ class ResidualBlock(nn.Module):
         self.attention = nn.Identity() if attention is None else attention(out_channels)
 
         changes_shape = stride != 1 or in_channels != out_channels
-        self.projects = shortcut == "projection_all" or (shortcut == "projection" and changes_shape)
+        self.projects = (shortcut == "projection_all"
+                         or shortcut == "projection" and changes_shape)
         if self.projects:
             layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=bias)]
             if variant == "post" and projection_norm:

@@ -89,7 +89,8 @@ class ShuffleUnit(nn.Module):
                              f"({out_channels}) must exceed in_channels ({in_channels})")
         bottleneck = out_channels // 4
         first_groups = groups if grouped_first else 1
-        for label, c, g in (("input", in_channels, first_groups), ("bottleneck", bottleneck, groups),
+        for label, c, g in (("input", in_channels, first_groups),
+                            ("bottleneck", bottleneck, groups),
                             ("bottleneck", bottleneck, first_groups),
                             ("residual-branch output", branch_channels, groups)):
             if c < 1 or c % g:
@@ -119,6 +120,11 @@ class ShuffleUnit(nn.Module):
         return self.relu(x + out)
 
 
+def _round(v, divisor):
+    """v rounded to the nearest multiple of `divisor`, at least `divisor`."""
+    return max(divisor, int(v + divisor / 2) // divisor * divisor)
+
+
 class ShuffleNetV1(nn.Module):
     """ShuffleNet v1 built from Table 1.
 
@@ -143,7 +149,8 @@ class ShuffleNetV1(nn.Module):
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         c = conv1
         for (name, _, (first, rest)), out_channels in zip(STAGES, stage_channels):
-            units = [ShuffleUnit(c, out_channels, groups, stride=2, grouped_first=name != "stage2")]
+            units = [ShuffleUnit(c, out_channels, groups, stride=2,
+                                 grouped_first=name != "stage2")]
             units += [ShuffleUnit(out_channels, out_channels, groups) for _ in range(rest)]
             setattr(self, name, nn.Sequential(*units))
             c = out_channels
@@ -154,10 +161,6 @@ class ShuffleNetV1(nn.Module):
         x = self.maxpool(self.conv1(x))                      # (B, c1, H / 4, W / 4)
         x = self.stage4(self.stage3(self.stage2(x)))         # (B, c4, H / 32, W / 32)
         return self.fc(self.avgpool(x).flatten(1))
-
-
-def _round(v, divisor):
-    return max(divisor, int(v + divisor / 2) // divisor * divisor)
 
 
 class ShuffleUnitV2(nn.Module):
@@ -176,11 +179,13 @@ class ShuffleUnitV2(nn.Module):
         super().__init__()
         one_of("stride", stride, (1, 2))
         if out_channels % 2:
-            raise ValueError(f"out_channels={out_channels} must be even: two branches make half each")
+            raise ValueError(f"out_channels={out_channels} must be even: two branches make "
+                             f"half each")
         branch_features = out_channels // 2
         if stride == 1 and in_channels != out_channels:
-            raise ValueError(f"a stride-1 unit splits its input in two halves of out_channels / 2, "
-                             f"so in_channels ({in_channels}) must equal out_channels ({out_channels})")
+            raise ValueError(f"a stride-1 unit splits its input in two halves of "
+                             f"out_channels / 2, so in_channels ({in_channels}) must equal "
+                             f"out_channels ({out_channels})")
         self.stride = stride
         if stride > 1:
             self.branch1 = nn.Sequential(
@@ -196,7 +201,8 @@ class ShuffleUnitV2(nn.Module):
             nn.Conv2d(c, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),
             nn.ReLU(inplace=True),
-            nn.Conv2d(branch_features, branch_features, 3, stride, 1, groups=branch_features, bias=False),
+            nn.Conv2d(branch_features, branch_features, 3, stride, 1, groups=branch_features,
+                      bias=False),
             nn.BatchNorm2d(branch_features),
             nn.Conv2d(branch_features, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),

@@ -50,7 +50,7 @@ class Fire(nn.Module):
     def forward(self, x):
         x = self.squeeze_activation(self.squeeze(x))  # (B, s1x1, H, W)
         return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
-                          self.expand3x3_activation(self.expand3x3(x))], 1)  # (B, e1x1 + e3x3, H, W)
+                          self.expand3x3_activation(self.expand3x3(x))], 1)  # (B, e1x1+e3x3, H, W)
 
 
 class SqueezeNet(nn.Module):

@@ -67,7 +67,8 @@ class VGGBlock(nn.Sequential):
         kernel_sizes = _check_block(num_convs, in_channels, out_channels, kernel_sizes)
         layers = []
         for k in kernel_sizes:
-            layers += [nn.Conv2d(in_channels, out_channels, k, padding=k // 2), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(in_channels, out_channels, k, padding=k // 2),
+                       nn.ReLU(inplace=True)]
             in_channels = out_channels
         if lrn:
             # As in AlexNet: n=5, alpha=1e-4, beta=0.75, k=2. PyTorch divides alpha by n.
@@ -76,30 +77,14 @@ class VGGBlock(nn.Sequential):
         super().__init__(*layers)
 
 
-def _check_block(num_convs, in_channels, out_channels, kernel_sizes) -> tuple[int, ...]:
-    """The kernel size of each convolution of a VGG block, after checking the block's arguments."""
-    for label, value in (("num_convs", num_convs), ("in_channels", in_channels),
-                         ("out_channels", out_channels)):
-        integer(label, value)
-    if isinstance(kernel_sizes, int):
-        kernel_sizes = (kernel_sizes,) * num_convs
-    kernel_sizes = tuple(kernel_sizes)
-    if len(kernel_sizes) != num_convs:
-        raise ValueError(f"kernel_sizes={kernel_sizes} has {len(kernel_sizes)} entries for "
-                         f"num_convs={num_convs}; give one kernel size per convolution")
-    if any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in kernel_sizes):
-        raise ValueError(f"kernel_sizes={kernel_sizes}: every kernel size must be an odd "
-                         f"positive integer (1, 3, 5, ...) so that padding keeps H and W")
-    return kernel_sizes
-
-
 def _blocks(config):
     """Split a flat configuration at its max-pools: [(kernel_sizes, out_channels, lrn), ...]."""
     blocks, convs, lrn = [], [], False
     for v in config:
         if v == "M":
             if not convs:
-                raise ValueError(f"config {config!r}: every 'M' must follow at least one convolution")
+                raise ValueError(f"config {config!r}: every 'M' must follow at least one "
+                                 f"convolution")
             channels = {c for _, c in convs}
             if len(channels) > 1:
                 raise ValueError(f"config {config!r}: the convolutions of one block must have the "
@@ -149,7 +134,8 @@ class VGG(nn.Module):
         layers = []
         for kernel_sizes, out_channels, lrn in blocks:
             out_channels = scale_channels(out_channels, width_mult)
-            layers.append(VGGBlock(len(kernel_sizes), in_channels, out_channels, kernel_sizes, lrn))
+            layers.append(VGGBlock(len(kernel_sizes), in_channels, out_channels, kernel_sizes,
+                                   lrn))
             in_channels = out_channels
         self.features = nn.Sequential(*layers)  # (B, 512, 7, 7) at 224x224
         self.classifier = nn.Sequential(
@@ -196,3 +182,22 @@ def vgg16(**kwargs):
 @register("vgg19", course=COURSE)
 def vgg19(**kwargs):
     return VGG("E", **kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_block(num_convs, in_channels, out_channels, kernel_sizes) -> tuple[int, ...]:
+    """The kernel size of each convolution of a VGG block, after checking the block's arguments."""
+    for label, value in (("num_convs", num_convs), ("in_channels", in_channels),
+                         ("out_channels", out_channels)):
+        integer(label, value)
+    if isinstance(kernel_sizes, int):
+        kernel_sizes = (kernel_sizes,) * num_convs
+    kernel_sizes = tuple(kernel_sizes)
+    if len(kernel_sizes) != num_convs:
+        raise ValueError(f"kernel_sizes={kernel_sizes} has {len(kernel_sizes)} entries for "
+                         f"num_convs={num_convs}; give one kernel size per convolution")
+    if any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in kernel_sizes):
+        raise ValueError(f"kernel_sizes={kernel_sizes}: every kernel size must be an odd "
+                         f"positive integer (1, 3, 5, ...) so that padding keeps H and W")
+    return kernel_sizes

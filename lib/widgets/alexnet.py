@@ -70,7 +70,8 @@ class AlexNetCost:
 def alexnet_cost(image_size: int = 224, width_mult: float = 1.0,
                  hidden: int = 4096) -> AlexNetCost:
     """AlexNet (single tower, as the lectures draw it) on a 3×image_size×image_size image with
-    `width_mult` times the paper's 96-256-384-384-256 channels and `hidden` units in fc6 and fc7."""
+    `width_mult` times the paper's 96-256-384-384-256 channels and `hidden` units in fc6 and
+    fc7."""
     within(RANGES, image_size=image_size, width_mult=width_mult, hidden=hidden)
     counted = cost.count("alexnet", image_size=image_size, width_mult=width_mult, hidden=hidden)
     return AlexNetCost(counted, image_size, width_mult, hidden)

@@ -152,7 +152,8 @@ class ReceptiveField:
         if all(s == 1 for _, _, s in self.layers) and len(convs) > 1:
             note += (f" Weights per (input, output) channel pair: {len(convs)} layers × "
                      f"{convs[0]}² = {sum(k * k for k in convs)}, against {self.size}² = "
-                     f"{self.size ** 2} for one {self.size}×{self.size} layer with the same field.")
+                     f"{self.size ** 2} for one {self.size}×{self.size} layer with the same "
+                     f"field.")
         return (f"<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
                 f"{self._svg()}{table(head, rows, numeric={1, 2, 3, 4})}</div>"
                 f"<p>{html.escape(note)}</p>")

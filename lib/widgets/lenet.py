@@ -80,11 +80,10 @@ class LeNetCost:
 def layer_table(named_layers, counted: cost.Cost, note: str = "") -> str:
     """Compact HTML: one row per (name, layer) with output shape, parameters and MACs, each with a
     bar for its share of the model's total, then the totals and `note`."""
-    rows = []
-    for name, l in named_layers:
-        rows.append([name, "×".join(map(str, l.output_shape)),
-                     f"{l.params:,}", bar(l.params / counted.params, "#dd8452") if l.params else "",
-                     f"{l.macs:,}", bar(l.macs / counted.macs) if l.macs else ""])
+    rows = [[name, "×".join(map(str, l.output_shape)),
+             f"{l.params:,}", bar(l.params / counted.params, "#dd8452") if l.params else "",
+             f"{l.macs:,}", bar(l.macs / counted.macs) if l.macs else ""]
+            for name, l in named_layers]
     total = ["total", "", f"{counted.params:,}", "", f"{counted.macs:,}", ""]
     return (table(["layer", "output", "params", "", "MACs", ""], rows, total, numeric={2, 4})
             + (f"<p>{html.escape(note)}</p>" if note else ""))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
 from lib import cost
@@ -18,7 +17,8 @@ from lib.checks import within
 from lib.html_table import table
 
 #: The lecture's examples, (c, m_h, m_w, n): the first dense layer of LeNet, AlexNet and VGG.
-LECTURE_EXAMPLES = {(16, 5, 5, 120): "LeNet", (256, 5, 5, 4096): "AlexNet", (512, 7, 7, 4096): "VGG"}
+LECTURE_EXAMPLES = {(16, 5, 5, 120): "LeNet", (256, 5, 5, 4096): "AlexNet",
+                    (512, 7, 7, 4096): "VGG"}
 
 
 @dataclass
@@ -75,15 +75,16 @@ def last_layer(c: int = 512, m_h: int = 7, m_w: int = 7, n: int = 4096) -> LastL
     """A c x m_h x m_w feature map to n outputs: flattened into a dense layer (c·m_h·m_w·n
     weights), or NiN's way, a 1x1 convolution to n channels and a global average pool (c·n)."""
     within(LAST_LAYER_RANGES, c=c, m_h=m_h, m_w=m_w, n=n)
-    with torch.device("meta"):
-        dense = nn.Sequential(nn.Flatten(), nn.Linear(c * m_h * m_w, n))
-        nin = nn.Sequential(nn.Conv2d(c, n, kernel_size=1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    dense = cost.build_on_meta(lambda: nn.Sequential(nn.Flatten(), nn.Linear(c * m_h * m_w, n)))
+    nin = cost.build_on_meta(lambda: nn.Sequential(nn.Conv2d(c, n, kernel_size=1),
+                                                   nn.AdaptiveAvgPool2d(1), nn.Flatten()))
     heads = []
     for name, module, code in (
             ("dense", dense, f"nn.Flatten(), nn.Linear({c * m_h * m_w}, {n})"),
             ("1×1 conv + global average pool", nin,
              f"nn.Conv2d({c}, {n}, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten()")):
         counted = cost.count(module, (c, m_h, m_w))
-        weights = sum(p.numel() for name_, p in module.named_parameters() if name_.endswith("weight"))
+        weights = sum(p.numel() for name_, p in module.named_parameters()
+                      if name_.endswith("weight"))
         heads.append(Head(name, code, weights, counted.params, counted.macs))
     return LastLayer(c, m_h, m_w, n, *heads)

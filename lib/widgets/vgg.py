@@ -11,7 +11,6 @@ import functools
 import html
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
 from lib import cost, ops
@@ -95,7 +94,8 @@ class VGGBuild:
 
     def code(self) -> str:
         return (f"VGG(config_from_blocks({self.blocks}), in_channels={self.in_channels}, "
-                f"num_classes={self.num_classes}, image_size={self.image_size}, hidden={self.hidden})")
+                f"num_classes={self.num_classes}, image_size={self.image_size}, "
+                f"hidden={self.hidden})")
 
     def _repr_html_(self) -> str:
         rows = []
@@ -124,9 +124,8 @@ def _block_name(i: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _build(convs, width_mult, image_size, in_channels, hidden, num_classes) -> VGGBuild:
     paper = config_from_blocks(tuple(zip(convs, CHANNELS)))
-    with torch.device("meta"):
-        model = VGG(paper, in_channels=in_channels, num_classes=num_classes,
-                    image_size=image_size, width_mult=width_mult, hidden=hidden)
+    model = cost.build_on_meta(VGG, paper, in_channels=in_channels, num_classes=num_classes,
+                               image_size=image_size, width_mult=width_mult, hidden=hidden)
     counted = cost.count(model, (in_channels, image_size, image_size))
     rows, blocks = [], []
     for i, n in enumerate(convs):
@@ -225,9 +224,11 @@ STACK_RANGES = {"channels": (1, 4096), "size": (1, 1024), "layers": (1, 16)}
 
 
 def _count_stack(kernel_size, layers, channels, size):
-    with torch.device("meta"):
-        model = nn.Sequential(*[m for _ in range(layers) for m in (
+    def stack():
+        return nn.Sequential(*[m for _ in range(layers) for m in (
             nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2), nn.ReLU())])
+
+    model = cost.build_on_meta(stack)
     counted = cost.count(model, (channels, size, size))
     weights = sum(m.weight.numel() for m in model if isinstance(m, nn.Conv2d))
     field = ops.receptive_field([(kernel_size, 1)] * layers)[-1][0]
