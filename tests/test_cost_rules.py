@@ -176,3 +176,26 @@ def test_cat_rule_concatenates_as_torch_does(a, b, dim):
     x, y = torch.zeros(a), torch.zeros(b)
     expected = real_shape(lambda u, v: torch.cat([u, v], dim), x, y)
     assert rule_shape(_fast.cat, torch.cat, [x.to("meta"), y.to("meta")], dim) == expected
+
+
+def test_building_without_initialisation_restores_torch_nn_init():
+    before = dict(vars(nn.init))
+    with pytest.raises(ValueError):
+        with _fast.no_init():
+            assert nn.init.kaiming_normal_ is not before["kaiming_normal_"]
+            raise ValueError("a model that fails to build")
+    assert dict(vars(nn.init)) == before
+    net = cost.build_on_meta(nn.Linear, 3, 4)
+    assert net.weight.is_meta and nn.init.kaiming_uniform_ is before["kaiming_uniform_"]
+
+
+def test_counting_leaves_garbage_collection_as_it_was():
+    import gc
+    cost.count("lenet")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        cost.count("lenet")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -18,7 +18,7 @@ from torch import nn
 
 from lib.geometry import smallest_input
 from lib.models.checks import CheckedInput, check_args
-from lib.models.layers import BasicConv2d, light_stem, scaled
+from lib.models.layers import BasicConv2d, light_stem, scaled, stem_from_rows
 from lib.models.registry import register
 
 # Inception v3, Table 1 of the paper, the rows before the Inception modules, as torchvision and
@@ -204,19 +204,6 @@ class InceptionOutputs(NamedTuple):
 
 
 _V3_BLOCKS = {"A": InceptionA, "B": InceptionB, "C": InceptionC, "D": InceptionD, "E": InceptionE}
-
-
-def stem_from_rows(rows, in_channels, width):
-    """A stem from (name, out_channels or None for a 3x3/2 max pool, kernel, stride, padding)
-    rows; returns it and its output channels."""
-    layers, channels = OrderedDict(), in_channels
-    for name, out, k, s, p in rows:
-        if out is None:
-            layers[name] = nn.MaxPool2d(k, s, p)
-        else:
-            layers[name] = BasicConv2d(channels, scaled(out, width), k, s, p)
-            channels = scaled(out, width)
-    return nn.Sequential(layers), channels
 
 
 class InceptionV3(CheckedInput):

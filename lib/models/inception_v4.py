@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from lib.models.checks import CheckedInput, check_args
-from lib.models.inception_v3 import INCEPTION_V3_STEM, InceptionA, stem_from_rows
-from lib.models.layers import BasicConv2d, light_stem, scaled
+from lib.models.inception_v3 import INCEPTION_V3_STEM, InceptionA
+from lib.models.layers import BasicConv2d, light_stem, scaled, stem_from_rows
 from lib.models.registry import register
 
 # Inception-v4 paper, Table 1: the filter counts k, l, m, n of Reduction-A (Figure 7).

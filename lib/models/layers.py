@@ -1,6 +1,7 @@
 """Layers that several families share, and the rules by which they scale and initialise.
 
-- `BasicConv2d`: convolution, batch norm, ReLU, as the Inception networks and Xception use it.
+- `BasicConv2d`: convolution, batch norm, ReLU, as the Inception networks and Xception use it;
+  `stem_from_rows` and `light_stem` build their stems from it.
 - `ConvBNActivation`: the same with 'same' padding and a choice of activation (MobileNet,
   EfficientNet; torchvision's `Conv2dNormActivation`).
 - `SeparableConv2d`: a depthwise then a pointwise convolution (BN-Inception's first layer,
@@ -94,6 +95,20 @@ class SqueezeExcitation(nn.Module):
     def forward(self, x):                                            # (B, C, H, W)
         s = self.fc2(self.activation(self.fc1(self.avgpool(x))))     # (B, C, 1, 1)
         return x * self.scale_activation(s)                          # (B, C, H, W)
+
+
+def stem_from_rows(rows, in_channels, width=1.0):
+    """An Inception network's stem from its table: (name, output channels, kernel, stride,
+    padding) rows, a BasicConv2d each, with None for the channels of a max pool. Returns the
+    stem and its output channels."""
+    layers, channels = OrderedDict(), in_channels
+    for name, out, k, s, p in rows:
+        if out is None:
+            layers[name] = nn.MaxPool2d(k, s, p)
+        else:
+            layers[name] = BasicConv2d(channels, scaled(out, width), k, s, p)
+            channels = scaled(out, width)
+    return nn.Sequential(layers), channels
 
 
 def light_stem(in_channels, out_channels):

@@ -54,7 +54,8 @@ def _check(name: str) -> None:
 
 def create(name: str, **kwargs) -> nn.Module:
     """Build a registered model: the paper's configuration by default, the course scale with
-    `course_config(name)`. The arguments are checked before anything is built."""
+    `course_config(name)`. The input size is checked first, and each model checks its other
+    arguments before it builds a layer (`lib.models.checks`)."""
     input_size(name, **kwargs)
     return _BUILDERS[name](**kwargs)
 

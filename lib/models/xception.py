@@ -16,13 +16,13 @@ from functools import partial
 from torch import nn
 
 from lib.models.checks import CheckedInput, check_args
-from lib.models.layers import BasicConv2d, SeparableConv2d, scaled
+from lib.models.layers import SeparableConv2d, light_stem, scaled, stem_from_rows
 from lib.models.registry import register
 
-# Figure 5 of the paper, the stem: output channels, kernel, stride, padding.
+# Figure 5 of the paper, the stem: name, output channels, kernel, stride, padding.
 XCEPTION_STEM = (
-    (32, 3, 2, 0),      # 299x299x3 -> 149x149x32
-    (64, 3, 1, 0),      # -> 147x147x64
+    ("conv1", 32, 3, 2, 0),      # 299x299x3 -> 149x149x32
+    ("conv2", 64, 3, 1, 0),      # -> 147x147x64
 )
 
 # Figure 5, the blocks: flow, output channels of the block's separable convolutions, stride,
@@ -78,16 +78,10 @@ class Xception(CheckedInput):
                    width=width, stem=stem, dropout=dropout)
         c = partial(scaled, width=width)
         if stem == "paper":
-            layers, channels = OrderedDict(), in_channels
-            for i, (out, k, s, p) in enumerate(XCEPTION_STEM, 1):
-                layers[f"conv{i}"] = BasicConv2d(channels, c(out), k, s, p)
-                channels = c(out)
-            path = [(k, s, p) for _, k, s, p in XCEPTION_STEM]
+            self.stem, channels = stem_from_rows(XCEPTION_STEM, in_channels, width)
+            path = [(k, s, p) for _, _, k, s, p in XCEPTION_STEM]
         else:
-            layers = OrderedDict(conv=BasicConv2d(in_channels, c(64), 3, padding=1))
-            channels = c(64)
-            path = [(3, 1, 1)]
-        self.stem = nn.Sequential(layers)
+            self.stem, channels, path = light_stem(in_channels, c(64)), c(64), [(3, 1, 1)]
         strided = [(3, 2, 1) for _, _, stride, _ in XCEPTION if stride == 2]
         self._setup_input_check("xception", in_channels, image_size, path + strided, stem)
         flows = OrderedDict((flow, []) for flow, *_ in XCEPTION)
