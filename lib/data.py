@@ -236,11 +236,10 @@ class DownloadError(OSError):
 
 def _describe(head: bytes) -> str:
     """What a file that should be an .npz archive is, judged from its first bytes."""
-    text = head.lstrip().lower()
     if not head:
         return "empty (0 bytes)"
-    if text.startswith((b"<!doctype", b"<html", b"<head", b"<?xml")):
-        return "an HTML page (a web server's error or sign-in page, not the data)"
+    if head.lstrip().startswith(b"<"):
+        return "an HTML or XML page (a web server's error or sign-in page, not the data)"
     if head.startswith(b"\x93NUMPY"):
         return "a single NumPy array (.npy), not an archive of arrays (.npz)"
     if head.startswith(b"PK\x03\x04"):

@@ -19,12 +19,14 @@ import argparse
 import gzip
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 SEED = 0
 TRAIN_PER_CLASS = 400
 

@@ -167,13 +167,13 @@ def _members(path):
         return {name: z.read(name) for name in z.namelist()}
 
 
-def test_offline_file_is_exactly_what_the_script_makes_from_the_shipped_csv(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("make_offline_data", ROOT / "scripts" / "make_offline_data.py")
+def test_offline_file_is_exactly_what_the_script_makes_from_the_shipped_csv(tmp_path):
+    script = ROOT / "scripts" / "make_offline_data.py"
+    spec = importlib.util.spec_from_file_location("make_offline_data", script)
     make = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make)
     make.main(["--out", str(tmp_path / "again.npz")])  # the default source is data/mnist_5k.csv.gz
-    assert "differs from lib.data.OFFLINE_SHA256" not in capsys.readouterr().out
-    assert _members(tmp_path / "again.npz") == _members(SHIPPED)
+    assert _members(tmp_path / "again.npz") == _members(SHIPPED)  # names, headers, every byte of every array
     assert [p.name for p in tmp_path.iterdir()] == ["again.npz"], "no temporary file is left"
 
     with gzip.open(CSV, "rt") as f:
@@ -186,7 +186,9 @@ def test_offline_file_is_exactly_what_the_script_makes_from_the_shipped_csv(tmp_
 
 
 def test_the_checksum_names_the_shipped_file():
-    assert hashlib.sha256(SHIPPED.read_bytes()).hexdigest() == datasets.OFFLINE_SHA256
+    assert hashlib.sha256(SHIPPED.read_bytes()).hexdigest() == datasets.OFFLINE_SHA256, (
+        "data/mnist_5k.npz has changed: set lib.data.OFFLINE_SHA256 to the SHA-256 that "
+        "scripts/make_offline_data.py prints, or copies fetched from the repository are refused")
 
 
 def test_the_source_keeps_its_provenance():
@@ -219,8 +221,8 @@ def _bytes(payload):
     return lambda path: path.write_bytes(payload)
 
 
-def _cut(fraction):
-    return lambda path: path.write_bytes(SHIPPED.read_bytes()[:int(len(SHIPPED.read_bytes()) * fraction)])
+def _cut(size):
+    return _bytes(SHIPPED.read_bytes()[:size])
 
 
 def _flipped(path):
@@ -229,28 +231,50 @@ def _flipped(path):
     path.write_bytes(bytes(payload))
 
 
-BAD_FILES = {
+def _npy(array):
+    out = io.BytesIO()
+    np.save(out, array)
+    return out.getvalue()
+
+
+X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = (_arrays()[k] for k in datasets.OFFLINE_ARRAYS)
+NOT_THE_DATA = "(a web server's error or sign-in page, not the data)"
+
+BAD_FILES = {  # how the file is written: the start of what is wrong, as the message says it
     "empty": (_bytes(b""), "the file is empty (0 bytes)"),
-    "garbage": (_bytes(bytes(range(7, 256)) * 40), "the file is not a NumPy .npz archive (it begins b'\\x07"),
-    "pickle": (_bytes(pickle.dumps({"x_train": [1, 2]})), "the file is not a NumPy .npz archive (it begins b'\\x80"),
-    "html": (_bytes(b"\n<!DOCTYPE html><html><body>404: Not Found</body></html>"), "the file is an HTML page (a web server's error or sign-in page, not the data)"),
-    "npy": (lambda path: np.save(open(path, "wb"), np.zeros(3)), "the file is a single NumPy array (.npy), not an archive of arrays (.npz)"),
-    "truncated": (_cut(0.5), "the file is truncated or corrupt (BadZipFile"),
-    "header only": (_cut(0.00002), "the file is truncated or corrupt"),
+    "garbage": (_bytes(bytes(range(7, 256)) * 40),
+                "the file is not a NumPy .npz archive (it begins b'\\x07\\x08"),
+    "pickle": (_bytes(pickle.dumps({"x_train": [1, 2]})),
+               "the file is not a NumPy .npz archive (it begins b'\\x80"),
+    "html": (_bytes(b"\n<!DOCTYPE html><html><body>404: Not Found</body></html>"),
+             f"the file is an HTML or XML page {NOT_THE_DATA}"),
+    "xml": (_bytes(b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>'),
+            f"the file is an HTML or XML page {NOT_THE_DATA}"),
+    "npy": (_bytes(_npy(X_TRAIN)),
+            "the file is a single NumPy array (.npy), not an archive of arrays (.npz)"),
+    "truncated": (_cut(len(SHIPPED.read_bytes()) // 2),
+                  "the file is truncated or corrupt (BadZipFile: File is not a zip file)"),
+    "header only": (_cut(30), "the file is truncated or corrupt"),
     "damaged": (_flipped, "the file is truncated or corrupt"),
-    "objects": (_npz(x_train=np.array([{"a": 1}], dtype=object)), "the file holds pickled Python objects, which are never loaded"),
-    "missing array": (_npz(x_test=None), "the archive lacks x_test (it holds x_train, y_train, y_test)"),
-    "flat images": (_npz(x_train=_arrays()["x_train"].reshape(4000, 784)),
-                    "x_train has shape (4000, 784) and dtype uint8; expected grey levels of dtype uint8 and shape (N, 28, 28)"),
-    "float images": (_npz(x_test=_arrays()["x_test"] / 255), "x_test has shape (1000, 28, 28) and dtype float64"),
-    "no images": (_npz(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)), "x_test holds no images"),
-    "2-d labels": (_npz(y_train=_arrays()["y_train"][:, None]), "y_train has shape (4000, 1)"),
-    "float labels": (_npz(y_train=_arrays()["y_train"].astype(float)), "y_train has shape (4000,) and dtype float64"),
-    "fewer labels": (_npz(y_train=_arrays()["y_train"][:-1]), "x_train holds 4,000 images but y_train holds 3,999 labels"),
-    "labels out of range": (_npz(y_test=np.where(np.arange(1000) == 5, 10, _arrays()["y_test"])),
+    "objects": (_npz(x_train=np.array([{"a": 1}], dtype=object)),
+                "the file holds pickled Python objects, which are never loaded"),
+    "missing array": (_npz(x_test=None),
+                      "the archive lacks x_test (it holds x_train, y_train, y_test)"),
+    "flat images": (_npz(x_train=X_TRAIN.reshape(4000, 784)),
+                    "x_train has shape (4000, 784) and dtype uint8; "
+                    "expected grey levels of dtype uint8 and shape (N, 28, 28)"),
+    "float images": (_npz(x_test=X_TEST / 255), "x_test has shape (1000, 28, 28) and dtype float64"),
+    "no images": (_npz(x_test=X_TEST[:0], y_test=Y_TEST[:0]), "x_test holds no images"),
+    "2-d labels": (_npz(y_train=Y_TRAIN[:, None]),
+                   "y_train has shape (4000, 1) and dtype uint8; expected integer labels of shape (N,)"),
+    "float labels": (_npz(y_train=Y_TRAIN.astype(float)), "y_train has shape (4000,) and dtype float64"),
+    "fewer labels": (_npz(y_train=Y_TRAIN[:-1]), "x_train holds 4,000 images but y_train holds 3,999 labels"),
+    "labels out of range": (_npz(y_test=np.where(np.arange(1000) == 5, 10, Y_TEST)),
                             "1 of the 1,000 labels in y_test are outside 0-9 (for example 10)"),
-    "constant image": (_npz(**_blank("train", 7, 128)), "1 of the 4,000 images in x_train are blank: x_train[7] is constant (every pixel is 128)"),
-    "zero image": (_npz(**_blank("test", 3, 0)), "1 of the 1,000 images in x_test are blank: x_test[3] is all zero (black)"),
+    "constant image": (_npz(**_blank("train", 7, 128)),
+                       "1 of the 4,000 images in x_train are blank: x_train[7] is constant (every pixel is 128)"),
+    "zero image": (_npz(**_blank("test", 3, 0)),
+                   "1 of the 1,000 images in x_test are blank: x_test[3] is all zero (black)"),
 }
 
 
@@ -362,7 +386,7 @@ OTHER_VERSION = _other_version()
 
 @pytest.mark.parametrize("served, cut, problem", [
     (b"<!DOCTYPE html>\n<html><body>Sign in to the Wi-Fi</body></html>", False,
-     "/data/mnist_5k.npz sent is an HTML page (a web server's error or sign-in page, not the data), with SHA-256"),
+     "/data/mnist_5k.npz sent is an HTML or XML page (a web server's error or sign-in page, not the data), with SHA-256"),
     (None, False, "(HTTPError: HTTP Error 404: Not Found)"),
     (SHIPPED.read_bytes(), True, f"stopped after {len(SHIPPED.read_bytes()) // 2:,} bytes, "
                                  f"{len(SHIPPED.read_bytes()) - len(SHIPPED.read_bytes()) // 2:,} bytes short"),
