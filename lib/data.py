@@ -10,6 +10,7 @@ data/downloads/. When it cannot be (no network), or when the environment variabl
 `COURSE_DATA=offline` asks for it, `load` falls back to `data/mnist_5k.npz`: 5,000 real MNIST
 digits, 4,000 for training and 1,000 for test, 10 classes of 28x28 grey images like
 Fashion-MNIST. It says so in one printed line; the dataset in use is always `data.source`.
+`COURSE_DATA` may be `auto` (the same as unset) or `offline`; any other value is refused.
 
 Files are checked before anything trains on them. A download goes to a temporary name, is
 compared with its checksum (torchvision's MD5s for Fashion-MNIST, `OFFLINE_SHA256` for the
