@@ -284,7 +284,7 @@ function section(el) {
 }
 function describe(el) {
     const cell = el.closest('div.cell');
-    const where = cell ? `cell ${cells.indexOf(cell) + 1}` : el.tagName.toLowerCase();
+    const where = cell ? `cell ${cells.indexOf(cell) + 1}` : 'text';
     const table = el.matches('table') ? el : el.querySelector('table');
     const kind = el.closest('.cell_input') ? 'code'
         : el.closest('.cell_output') ? (table ? 'output table' : 'output')
@@ -318,6 +318,7 @@ if (article.scrollWidth - article.clientWidth > 1) {
         .find(el => el.getBoundingClientRect().right > right + 1);
     const block = describe(spill || article);
     block.kind = 'spills out of the column: ' + block.kind;
+    block.excess = `${article.scrollWidth - article.clientWidth} px past the column`;
     blocks.push(block);
 }
 return blocks;
