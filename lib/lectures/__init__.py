@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import html
 from collections import Counter
 
 from lib.lectures import lecture000, lecture001, lecture002, lecture003, lecture004
@@ -78,32 +79,59 @@ def table(chapter: str, *patterns: str, title: str | None = None) -> ClaimTable:
     return ClaimTable([check(c.id) for c in chosen], title or "The lectures' numbers, recomputed")
 
 
-def errata(lecture: str) -> ClaimTable:
-    """Every claim of one lecture, in its order, with the chapters that discuss it."""
+def errata(lecture: str, title: str | None = None) -> ClaimTable:
+    """Every claim of one lecture, in its order, with the chapters that discuss it. `title`
+    replaces the lecture's name above the table ("" for none: a page with its own heading)."""
     chosen = claims(lecture=lecture)
-    return ClaimTable([check(c.id) for c in chosen], f"Lecture {lecture}: {LECTURES[lecture]}",
+    return ClaimTable([check(c.id) for c in chosen],
+                      f"Lecture {lecture}: {LECTURES[lecture]}" if title is None else title,
                       chapters=True)
 
 
-def summary() -> str:
-    """Claims per lecture and per verdict, and the total."""
-    head = ["lecture", *VERDICTS, "claims"]
-    rows = []
-    totals = Counter()
-    for number, title in LECTURES.items():
-        tally = Counter(check(c.id).verdict for c in claims(lecture=number))
-        totals.update(tally)
-        rows.append([f"{number} {title}", *(str(tally[v]) for v in VERDICTS),
-                     str(sum(tally.values()))])
-    rows.append(["total", *(str(totals[v]) for v in VERDICTS), str(sum(totals.values()))])
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))) for row in [head, *rows]]
-    disagree = [c.id for c in CLAIMS if not check(c.id).agrees]
-    if disagree:
-        lines.append(f"{len(disagree)} claims compute a verdict other than the recorded one: "
-                     + ", ".join(disagree))
-    return "\n".join(lines)
+class Summary:
+    """Claims per lecture and per verdict, as text (`print`) and as an HTML table."""
+
+    def __init__(self):
+        self.rows = []
+        for number, module in MODULES.items():
+            tally = Counter(check(c.id).verdict for c in claims(lecture=number))
+            self.rows.append((f"{number} {module.SHORT}", tally))
+        self.rows.append(("total", sum((t for _, t in self.rows), Counter())))
+        self.disagree = [c.id for c in CLAIMS if not check(c.id).agrees]
+
+    def _cells(self):
+        head = ["lecture", "claims", *VERDICTS]
+        return head, [[name, str(sum(t.values())), *(str(t[v]) for v in VERDICTS)]
+                      for name, t in self.rows]
+
+    def __str__(self):
+        head, rows = self._cells()
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                           for i, (cell, w) in enumerate(zip(row, widths))) for row in [head, *rows]]
+        if self.disagree:
+            lines.append(f"{len(self.disagree)} claims compute another verdict than the recorded "
+                         "one: " + ", ".join(self.disagree))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        head, rows = self._cells()
+        e = html.escape
+        cell = lambda tag, i, text: (  # noqa: E731
+            f"<{tag} style='text-align:{'left' if i == 0 else 'right'};padding:0.2em 0.6em'>"
+            f"{e(text)}</{tag}>")
+        body = "".join("<tr>" + "".join(cell("td", i, t) for i, t in enumerate(r)) + "</tr>"
+                       for r in rows)
+        return (f"<table style='border-collapse:collapse'><thead><tr>"
+                + "".join(cell("th", i, t) for i, t in enumerate(head))
+                + f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+def summary() -> Summary:
+    """Claims per lecture and per verdict, and the total: print it, or show it in a notebook."""
+    return Summary()
 
 
 __all__ = ["CLAIMS", "CORRECT", "Claim", "Computed", "Digits", "Exact", "Holds", "LECTURES",

@@ -222,10 +222,9 @@ def bn_claims(lecture, formula_where, details_where, chapters=(BATCHNORM,)):
 
 
 def minibatch_source(size: str) -> str:
-    return (f"An empirical rule; no code here can check it. Ioffe & Szegedy (2015) trained "
-            f"BN-Inception with minibatches of 32 per GPU; Wu & He (2018, Group Normalization) "
-            f"show batch norm's error rising once a GPU sees fewer than about 16 examples. "
-            f"Neither singles out {size}.")
+    return (f"An empirical rule; no code here can check it. Wu & He (2018, Group Normalization) "
+            f"show batch norm's error growing as the batch per GPU shrinks (ResNet-50 on "
+            f"ImageNet, from 32 down to 2 images); nothing in the papers singles out {size}.")
 
 
 # --- ResNet ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from lib.lectures.chapters import BATCHNORM, DENSENET, GOOGLENET, RESNET, SENET,
 from lib.lectures.claims import CORRECT, WRONG, Computed, Exact, Holds, claim, unchecked
 
 LECTURE = "UC Berkeley STAT 157 (2019), lecture 13"
+SHORT = "Berkeley STAT 157"
 
 
 def densenet_recursion() -> Computed:

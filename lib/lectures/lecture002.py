@@ -18,6 +18,7 @@ from lib.lectures.claims import (CORRECT, ROUNDING, WRONG, Computed, Digits, Exa
                                  unchecked)
 
 LECTURE = "CNNs Overloaded (2018)"
+SHORT = "CNNs Overloaded"
 C, R, W = CORRECT, ROUNDING, WRONG
 
 

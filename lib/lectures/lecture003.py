@@ -14,6 +14,7 @@ from lib.lectures.claims import (CORRECT, ROUNDING, WRONG, Computed, Digits, Exa
                                  unchecked)
 
 LECTURE = "Inceptions and Xception (2018)"
+SHORT = "Inceptions & Xception"
 C, R, W = CORRECT, ROUNDING, WRONG
 
 
@@ -107,8 +108,8 @@ GOOGLENET_EXPLANATIONS = {
     ("conv1", "params"): "7·7·3·64 = 9,408 weights, 9.2 K. The printed 2.7K and 34M agree with "
                          "each other (2.7·1024·112·112 = 34.7 M) but not with a 7×7 convolution "
                          "to 64 channels: even one input channel gives 3,136 weights.",
-    ("conv1", "ops"): "9,408 weights at 112×112: 118.0 M multiply-adds; the column's sum, 1.5 G, "
-                      "is the paper's budget only with the printed 34M.",
+    ("conv1", "ops"): "9,408 weights at 112×112: 118.0 M multiply-adds. The ops column adds up "
+                      "to 1,502 M, the paper's budget of 1.5 billion, only with the printed 34M.",
     ("4c", "params"): "The row's columns give 497.5 K; the printed ops, 100M, follow from them.",
     ("4d", "params"): "The row's columns give 590.5 K; the printed ops, 119M, follow from them.",
     ("5a", "params"): "The row's columns give 1,018 K; the printed 1072K and 54M agree with each "

@@ -13,6 +13,7 @@ from lib.lectures.chapters import ALEXNET, GOOGLENET, INCEPTION, LENET, NIN, VGG
 from lib.lectures.claims import CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim
 
 LECTURE = "Imperial College deep learning: NiN, Inception"
+SHORT = "Imperial NiN, Inception"
 C, R, W = CORRECT, ROUNDING, WRONG
 
 

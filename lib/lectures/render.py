@@ -3,6 +3,7 @@ compact and deterministic (nbval compares it), both fitting a book column of 100
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from collections import Counter
 
@@ -13,16 +14,21 @@ WIDTH = 100
 INDENT = "    "
 
 STYLE = """<style>
-.lecture-claims table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
-.lecture-claims th, .lecture-claims td { padding: 0.25em 0.45em; vertical-align: top;
-  border-bottom: 1px solid #e4e4e4; text-align: left; }
-.lecture-claims td.value { font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-.lecture-claims td.mark { text-align: center; font-size: 1.1em; }
-.lecture-claims .wrong td.mark { color: #c0392b; }
-.lecture-claims .correct td.mark { color: #1e8449; }
-.lecture-claims .rounding td.mark { color: #7d6608; }
-.lecture-claims .note { color: #555; font-size: 0.92em; margin-top: 0.2em; }
-.lecture-claims .where { color: #666; font-size: 0.85em; white-space: nowrap; }
+.lecture-claims table { border-collapse: collapse; width: 100%; table-layout: fixed;
+  font-size: 0.88em; }
+.lecture-claims th, .lecture-claims td { padding: 0.3em 0.4em; vertical-align: top;
+  border-bottom: 1px solid #e4e4e4; text-align: left; overflow-wrap: anywhere; }
+.lecture-claims col.where { width: 13%; } .lecture-claims col.claim { width: 43%; }
+.lecture-claims col.stated { width: 12%; } .lecture-claims col.computed { width: 21%; }
+.lecture-claims col.verdict { width: 11%; }
+.lecture-claims td.where { overflow-wrap: normal; }
+.lecture-claims td.value { font-variant-numeric: tabular-nums; }
+.lecture-claims td.verdict { text-align: center; font-size: 1.15em; overflow-wrap: normal; }
+.lecture-claims tr.wrong td.verdict { color: #c0392b; }
+.lecture-claims tr.correct td.verdict { color: #1e8449; }
+.lecture-claims tr.rounding td.verdict { color: #7d6608; }
+.lecture-claims .note { color: #555; font-size: 0.92em; margin-top: 0.25em; }
+.lecture-claims .small { color: #666; font-size: 0.85em; }
 </style>"""
 
 
@@ -71,6 +77,18 @@ def text_entry(r: Result, chapters: bool = False) -> list[str]:
     return lines
 
 
+def _unbroken(where: str) -> str:
+    """'lines 75-78, Inception Blocks' with no line break inside 'lines 75-78'."""
+    return re.sub(r"(lines?) (\d+)(?:-(\d+))?",
+                  lambda m: m[1] + "&nbsp;" + m[2] + ("&#8209;" + m[3] if m[3] else ""),
+                  html.escape(where))
+
+
+def _powers(text: str) -> str:
+    """'25.5×10^6' with its exponent raised."""
+    return re.sub(r"10\^(\d+)", r"10<sup>\1</sup>", text)
+
+
 def _link(stem: str) -> str:
     if stem in WRITTEN:
         return f'<a href="{stem}.html">{html.escape(TITLES[stem])}</a>'
@@ -93,11 +111,11 @@ def html_row(r: Result, chapters: bool = False) -> str:
     if not r.agrees:
         verdict += e(f"; the registry records {c.verdict}")
     return (f"<tr id='claim-{e(c.id)}' class='{r.verdict.replace(' ', '-')}'>"
-            f"<td>{e(c.lecture)}<div class='where'>{e(c.where)}</div></td>"
+            f"<td class='where'>{e(c.lecture)}<div class='small'>{_unbroken(c.where)}</div></td>"
             f"<td>{e(c.quote)}{''.join(notes)}</td>"
-            f"<td class='value'>{e(str(c.stated))}</td>"
+            f"<td class='value'>{_powers(e(str(c.stated)))}</td>"
             f"<td class='value'>{e(_computed(r))}</td>"
-            f"<td class='mark' title='{verdict}'>{MARKS[r.verdict]}<div class='where'>"
+            f"<td class='verdict' title='{verdict}'>{MARKS[r.verdict]}<div class='small'>"
             f"{e(r.verdict if r.verdict != NOT_COMPUTABLE else 'source')}</div></td></tr>")
 
 
@@ -117,15 +135,16 @@ class ClaimTable:
         return iter(self.results)
 
     def __repr__(self):
-        lines = [*_wrap(self.title, indent=""), counts(self.results)]
+        lines = [*(_wrap(self.title, indent="") if self.title else []), counts(self.results)]
         for r in self.results:
             lines += text_entry(r, self.chapters)
         return "\n".join(line.rstrip() for line in lines)
 
     def _repr_html_(self):
-        head = ("<thead><tr><th>lecture</th><th>the lecture says</th><th>stated</th>"
-                "<th>computed</th><th></th></tr></thead>")
+        columns = "".join(f"<col class='{c}'>" for c in ("where", "claim", "stated", "computed", "verdict"))
+        head = (f"<colgroup>{columns}</colgroup><thead><tr><th>lecture</th><th>the lecture says</th>"
+                "<th>stated</th><th>computed</th><th></th></tr></thead>")
         rows = "".join(html_row(r, self.chapters) for r in self.results)
-        return (f"<div class='lecture-claims'>{STYLE}<p><strong>{html.escape(self.title)}</strong>"
-                f"<br>{html.escape(counts(self.results))}</p>"
+        title = f"<strong>{html.escape(self.title)}</strong><br>" if self.title else ""
+        return (f"<div class='lecture-claims'>{STYLE}<p>{title}{html.escape(counts(self.results))}</p>"
                 f"<table>{head}<tbody>{rows}</tbody></table></div>")
