@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from lib import cost, models
-from lib.cost import conv_macs, conv_output_size, conv_params
+from lib.cost import conv_macs, conv_output_size
 from lib.lectures import common, lecture001, lecture003, printed
 from lib.lectures import compute as lib_
 from lib.models.efficientnet import ALPHA, BETA, GAMMA, PUBLISHED, coefficients, compound_coefficients

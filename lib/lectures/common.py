@@ -388,24 +388,19 @@ def cardinality_claim(lecture, where, chapters=(RESNET,)):
 
 def weight_layers(name) -> int:
     """Convolutions and dense layers: the depth that names VGG-16 and AlexNet's 8 layers."""
-    return len(lib_.modules(name, (nn.Conv2d, nn.Linear)))
+    return len(lib_.layers(name, "Conv2d")) + len(lib_.layers(name, "Linear"))
 
 
 # --- NiN: the curse of the last layer, the NiN block ------------------------------------------
 
-def first_dense(name) -> nn.Linear:
-    return lib_.modules(name, nn.Linear)[0][1]
-
-
 def curse_dense_formula() -> Computed:
-    """in_features of each network's first dense layer against c·m_h·m_w of the map before it."""
+    """Weights of each network's first dense layer against c·m_w·m_h of the map before it."""
     ok = True
     for name in ("lenet", "alexnet", "vgg16"):
         layers = lib_.count(name).layers
         i = next(i for i, l in enumerate(layers) if l.type == "Linear")
         c, m_h, m_w = next(l.output_shape for l in reversed(layers[:i]) if len(l.output_shape) == 3)
-        fc = first_dense(name)
-        ok &= fc.weight.numel() == c * m_w * m_h * fc.out_features
+        ok &= layers[i].macs == c * m_w * m_h * layers[i].output_shape[0]
     return Computed(ok, "the first dense layer of LeNet, AlexNet and VGG-16 has c·m_w·m_h·n weights",
                     holds=ok)
 
@@ -421,7 +416,8 @@ def curse_conv_formula() -> Computed:
 
 
 def curse_weights(name) -> int:
-    return first_dense(name).weight.numel()
+    """Weights of the first dense layer: one multiply-accumulate each."""
+    return lib_.layers(name, "Linear")[0].macs
 
 
 def curse_claims(lecture, where, stated, chapters, conv_quote, dense_quote):

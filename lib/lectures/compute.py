@@ -4,7 +4,9 @@ arithmetic). A claim about a part of a network names that part by the qualified 
 modules; each lecture module keeps those names next to the table they serve."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 
 import torch
 from torch import nn
@@ -26,9 +28,24 @@ def count(name: str, **kwargs) -> cost.Cost:
     return _count(name, _frozen(kwargs))
 
 
+@contextlib.contextmanager
+def _without_init():
+    """nn.init's functions as no-ops: meta tensors hold no values, and initialising them is the
+    one step of building a model that needs PyTorch's meta kernels (seconds to load, once)."""
+    saved = {n: f for n, f in vars(nn.init).items()
+             if n.endswith("_") and not n.startswith("_") and callable(f)}
+    for n in saved:
+        setattr(nn.init, n, lambda tensor, *args, **kwargs: tensor)
+    try:
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(nn.init, n, f)
+
+
 @functools.lru_cache(maxsize=None)
 def _model(name, frozen):
-    with torch.device("meta"):
+    with torch.device("meta"), _without_init():
         return models.create(name, **dict(frozen)).eval()
 
 
@@ -52,16 +69,21 @@ def _roots(name, parts, kwargs):
 def weights(name: str, parts, **kwargs) -> int:
     """Weights of the convolutions and linear layers inside the modules named `parts`, without
     biases (and without batch normalisation's scales and shifts): what the papers' tables
-    count."""
+    count. A layer's MACs are its weights times its output positions, so the count says it."""
     roots = _roots(name, parts, kwargs)
-    return sum(m.weight.numel() for n, m in model(name, **kwargs).named_modules()
-               if isinstance(m, WEIGHTED) and _under(n, roots))
+    return sum(l.macs // math.prod(l.output_shape[1:]) for l in count(name, **kwargs).layers
+               if l.macs and _under(l.name, roots))
 
 
 def macs(name: str, parts, **kwargs) -> int:
     """Multiply-accumulates of the layers inside the modules named `parts`, per image."""
     roots = _roots(name, parts, kwargs)
     return sum(l.macs for l in count(name, **kwargs).layers if _under(l.name, roots))
+
+
+def layers(name: str, kind: str, **kwargs) -> list:
+    """The counted layers of one type ("Conv2d", "Linear", "MaxPool2d"), in the order they ran."""
+    return [l for l in count(name, **kwargs).layers if l.type == kind]
 
 
 def hwc(shape) -> str:
@@ -193,12 +215,21 @@ def residual_additions(name: str, **kwargs) -> int:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _module_names(name, frozen):
+    """Every module's qualified name, read from the counted leaf layers (no model is built)."""
+    names = {""}
+    for layer in _count(name, frozen).layers:
+        parts = layer.name.split(".")
+        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return sorted(names)
+
+
 def find(name: str, part: str, **kwargs) -> str:
     """The qualified name of the module of `name` called `part` ("inception3a" is
     "features.inception3a"; "AuxLogits.fc" a dotted tail): claims name modules as the papers do,
     wherever the model nests them. Of several matches the outermost is meant."""
-    found = [n for n, _ in model(name, **kwargs).named_modules()
-             if n == part or n.endswith("." + part)]
+    found = [n for n in _module_names(name, _frozen(kwargs)) if n == part or n.endswith("." + part)]
     if found:
         top = min(n.count(".") for n in found)
         found = [n for n in found if n.count(".") == top]

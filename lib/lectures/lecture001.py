@@ -112,14 +112,11 @@ COMPLEXITY_EXPLANATIONS = {
 def complexity_rows(name) -> dict[str, tuple[int, int]]:
     """(weights, MACs) of the slide's rows: the first, the second and the other convolutions,
     the first and the second dense layers, and their sum (without the output layer)."""
-    net = lib_.model(name)
-    layers = lib_.count(name).layers
-    convs = [l for l in layers if l.type == "Conv2d"]
-    dense = [l for l in layers if l.type == "Linear"]
+    convs, dense = lib_.layers(name, "Conv2d"), lib_.layers(name, "Linear")
     groups = {"Conv1": convs[:1], "Conv2": convs[1:2], "Conv3-5": convs[2:],
               "Dense1": dense[:1], "Dense2": dense[1:2]}
-    rows = {row: (sum(net.get_submodule(l.name).weight.numel() for l in ls),
-                  sum(l.macs for l in ls)) for row, ls in groups.items()}
+    rows = {row: (sum(l.macs // math.prod(l.output_shape[1:]) for l in ls), sum(l.macs for l in ls))
+            for row, ls in groups.items()}
     rows["Total"] = tuple(sum(r[i] for r in rows.values()) for i in (0, 1))
     return rows
 
@@ -277,7 +274,8 @@ NIN_SHAPES = (("sequential1", "(96, 54, 54)"), ("pool0", "(96, 26, 26)"),
 
 
 def googlenet_feature() -> int:
-    return lib_.modules("googlenet", nn.Linear)[-1][1].in_features
+    fc = lib_.layers("googlenet", "Linear")[-1]
+    return fc.macs // fc.output_shape[0]
 
 
 # --- EfficientNet: compound scaling -----------------------------------------------------------
@@ -406,11 +404,11 @@ CLAIMS = [
               "LeNet-5 is described in full in LeCun et al. (1998). Lecture 002 says 1994.",
               (LENET,)),
     claim("001.lenet.conv-pool", "line 219, Progress", "2 convolution + pooling layers", 2,
-          "lib's LeNet", lambda: len(lib_.modules("lenet", nn.Conv2d)), Exact(), C,
+          "lib's LeNet", lambda: len(lib_.layers("lenet", "Conv2d")), Exact(), C,
           chapters=(LENET,)),
     claim("001.lenet.hidden-dense", "line 220, Progress", "2 hidden dense layers", 2,
           "dense layers before the output layer",
-          lambda: len(lib_.modules("lenet", nn.Linear)) - 1, Exact(), C, chapters=(LENET,)),
+          lambda: len(lib_.layers("lenet", "Linear")) - 1, Exact(), C, chapters=(LENET,)),
     *common.curse_claims(
         "001", "lines 250-261, The Last Layer(s)",
         {"lenet": ("LeNet 16 × 5 × 5 × 120 = 48k", "48k", C, ""),
