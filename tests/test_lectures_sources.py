@@ -15,7 +15,7 @@ from torch import nn
 from lib import cost, models
 from lib.cost import conv_macs, conv_output_size
 from lib.lectures import common, lecture001, lecture003, printed
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.models.efficientnet import ALPHA, BETA, GAMMA, PUBLISHED, coefficients, compound_coefficients
 from lib.models.mobilenet import TABLE_1, ConvBNActivation, DepthwiseSeparableConv
 from lib.models.shufflenet import ShuffleUnit, channel_shuffle
@@ -129,7 +129,7 @@ def test_googlenet_table_rows_follow_its_columns():
     for key, _, modules, *_ in lecture003.GOOGLENET_TABLE:
         if key in by_hand:
             parts = lecture003.row_parts(modules)
-            assert (lib_.weights("googlenet", parts), lib_.macs("googlenet", parts)) == by_hand[key], key
+            assert (measure.weights("googlenet", parts), measure.macs("googlenet", parts)) == by_hand[key], key
 
 
 def test_googlenet_explanations():
@@ -152,7 +152,7 @@ def test_inception_v2_channels_from_the_tables_columns():
     channels = 192
     for row, (c1, c3, c33, pool) in columns.items():
         channels = c1 + c3 + c33 + (channels if pool is None else pool)
-        shape = lib_.shapes("inception_bn", [f"inception_{row}"])[f"inception_{row}"][1]
+        shape = measure.shapes("inception_bn", [f"inception_{row}"])[f"inception_{row}"][1]
         assert shape[0] == channels, row
     assert channels == 1024
 

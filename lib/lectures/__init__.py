@@ -6,9 +6,15 @@
     >>> lectures.errata("001")                  # one lecture, every claim, with its chapters
     >>> print(lectures.summary())               # claims per lecture and per verdict
 
+In a chapter, the table of "the lectures' numbers" is one code cell: `lectures.table(stem)`,
+optionally with claim-id patterns to split it. Its HTML is what the book shows; its text is what
+nbval compares.
+
 One module per lecture (`lecture000` ... `lecture004`) holds its claims as literal data, in the
-order of the lecture, with the small functions that compute them; `claims` defines a claim and
-the course's one comparison rule. `python -m lib.lectures` prints the summary.
+order of the lecture, with the small functions that compute them; `common` builds the slides
+several lectures share; `claims` defines a claim and the course's one comparison rule;
+`measure` reads models and counts; `render` draws the tables; `chapters` lists the chapter stems
+and which chapters exist. `python -m lib.lectures` prints the summary.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from lib import cost
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.lectures.chapters import (BATCHNORM, BLOCKS, GOOGLENET, INCEPTION, MOBILENET, NIN,
                                    RESNET)
 from lib.lectures.claims import CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim
@@ -33,8 +33,8 @@ INCEPTION_VS_CONV = (
 @functools.cache
 def inception_vs_conv() -> dict[str, tuple[int, int]]:
     """(weights, MACs) of Inception (3a) and of single 3x3 and 5x5 convolutions in its place."""
-    rows = {"inception": (lib_.weights("googlenet", ["inception3a"]),
-                          lib_.macs("googlenet", ["inception3a"]))}
+    rows = {"inception": (measure.weights("googlenet", ["inception3a"]),
+                          measure.macs("googlenet", ["inception3a"]))}
     for k in (3, 5):
         c = cost.count(nn.Conv2d(192, 256, k, padding=k // 2, bias=False), (192, 28, 28))
         rows[f"conv{k}x{k}"] = (c.params, c.macs)
@@ -59,19 +59,19 @@ def inception_vs_conv_claims(lecture, where, chapters=(GOOGLENET,)):
 
 def inception_paths() -> int:
     """Branches concatenated by Inception (3a): the inputs of the concatenation at its end."""
-    _, out = lib_._io("googlenet", "inception3a", "inception3a")
+    _, out = measure.module_io("googlenet", "inception3a", "inception3a")
     return len(out.grad_fn.next_functions)
 
 
 def googlenet_stages() -> int:
     """Stages of GoogLeNet: the stride-2 max-pools separate them."""
-    pools = [m for _, m in lib_.modules("googlenet", nn.MaxPool2d) if m.stride == 2]
+    pools = [m for _, m in measure.modules("googlenet", nn.MaxPool2d) if m.stride == 2]
     return len(pools) + 1
 
 
 def googlenet_blocks() -> int:
     """Inception blocks: the modules that concatenate branches (one `torch.cat` each)."""
-    return lib_.nodes("googlenet", "CatBackward")
+    return measure.nodes("googlenet", "CatBackward")
 
 
 def googlenet_claims(lecture, where, quote="5 stages with 9 inception blocks",
@@ -87,9 +87,9 @@ def googlenet_claims(lecture, where, quote="5 stages with 9 inception blocks",
 # --- The flavours of Inception ----------------------------------------------------------------
 
 def v2_batch_norm() -> Computed:
-    convs = len(lib_.modules("inception_bn", nn.Conv2d))
-    norms = len(lib_.modules("inception_bn", nn.BatchNorm2d))
-    before = len(lib_.modules("googlenet", nn.BatchNorm2d))
+    convs = len(measure.modules("inception_bn", nn.Conv2d))
+    norms = len(measure.modules("inception_bn", nn.BatchNorm2d))
+    before = len(measure.modules("googlenet", nn.BatchNorm2d))
     return Computed((before, norms, convs),
                     f"GoogLeNet: {before} batch norms; BN-Inception: {norms} for {convs} "
                     f"convolutions (its first layer is a separable pair under one)",
@@ -106,7 +106,7 @@ def _kernel_text(kernels) -> str:
 
 
 def v3_grid_kernels(grid: int) -> set:
-    return lib_.kernels("inception_v3", V3_GRIDS[grid])
+    return measure.kernels("inception_v3", V3_GRIDS[grid])
 
 
 def v3_35() -> Computed:
@@ -126,14 +126,14 @@ def v3_8() -> Computed:
 
 
 def v3_deeper() -> Computed:
-    v1, v3 = lib_.network_depth("googlenet"), lib_.network_depth("inception_v3")
+    v1, v3 = measure.network_depth("googlenet"), measure.network_depth("inception_v3")
     return Computed((v1, v3), f"{v3} weight layers on the longest path (GoogLeNet: {v1})",
                     holds=v3 > v1)
 
 
 def v4_residual() -> Computed:
-    v4, resnet_v2 = (lib_.residual_additions("inception_v4"),
-                     lib_.residual_additions("inception_resnet_v2"))
+    v4, resnet_v2 = (measure.residual_additions("inception_v4"),
+                     measure.residual_additions("inception_resnet_v2"))
     return Computed((v4, resnet_v2), f"residual additions: Inception-v4 {v4}, "
                     f"Inception-ResNet-v2 {resnet_v2}", holds=v4 > 0)
 
@@ -196,8 +196,8 @@ def bn_dense() -> Computed:
 
 
 def bn_conv() -> Computed:
-    name, conv = lib_.modules("resnet18", nn.Conv2d)[0]
-    _, bn = lib_.modules("resnet18", nn.BatchNorm2d)[0]
+    name, conv = measure.modules("resnet18", nn.Conv2d)[0]
+    _, bn = measure.modules("resnet18", nn.BatchNorm2d)[0]
     n = bn.running_mean.numel()
     return Computed(n, f"ResNet-18's first BatchNorm2d: {n} statistics for {conv.out_channels} "
                     f"channels, each over the minibatch and every pixel",
@@ -230,14 +230,14 @@ def minibatch_source(size: str) -> str:
 # --- ResNet ------------------------------------------------------------------------------------
 
 def resnet_sum() -> Computed:
-    blocks = lib_.residual_additions("resnet18")
+    blocks = measure.residual_additions("resnet18")
     return Computed(blocks, f"ResNet-18: {blocks} blocks, each adds its input to its output",
                     holds=blocks == 8)
 
 
 def resnet_downsampling() -> Computed:
     sizes = []
-    for layer in lib_.count("resnet18").layers:
+    for layer in measure.count("resnet18").layers:
         side = layer.output_shape[-1] if len(layer.output_shape) == 3 else None
         if layer.type == "Conv2d" and side not in sizes:
             sizes.append(side)
@@ -338,7 +338,7 @@ RESNEXT_OUTPUTS = (("conv1", "112×112"), ("conv2", "56×56"), ("conv3", "28×28
 def stage_outputs(name) -> list[str]:
     """Output sides of the stem, each stage and the global pool, in order."""
     sides = []
-    for layer in lib_.count(name).layers:
+    for layer in measure.count(name).layers:
         if layer.type in ("Conv2d", "AdaptiveAvgPool2d") and len(layer.output_shape) == 3:
             side = f"{layer.output_shape[1]}×{layer.output_shape[2]}"
             if side not in sides:
@@ -366,17 +366,17 @@ def resnext_claims(lecture, where, chapters=(RESNET,)):
         key = "resnet50" if net == "resnet50" else "resnext50"
         out += [
             claim(f"{lecture}.resnext-table.{key}.params", where, f"# params., {label}", params,
-                  "all parameters, 1,000 classes", lambda net=net: lib_.count(net).params,
+                  "all parameters, 1,000 classes", lambda net=net: measure.count(net).params,
                   Digits(), ROUNDING, chapters=chapters),
             claim(f"{lecture}.resnext-table.{key}.flops", where, f"FLOPs, {label}", flops,
-                  "multiply-accumulates at 224×224", lambda net=net: lib_.count(net).macs,
+                  "multiply-accumulates at 224×224", lambda net=net: measure.count(net).macs,
                   Digits(), ROUNDING, note if key == "resnet50" else "", chapters),
         ]
     return out
 
 
 def cardinality() -> Computed:
-    groups = {m.groups for _, m in lib_.modules("resnext50_32x4d", nn.Conv2d) if m.groups > 1}
+    groups = {m.groups for _, m in measure.modules("resnext50_32x4d", nn.Conv2d) if m.groups > 1}
     return Computed(sorted(groups)[0] if len(groups) == 1 else sorted(groups),
                     ", ".join(map(str, sorted(groups))) + " groups in every 3×3 of ResNeXt-50")
 
@@ -388,7 +388,7 @@ def cardinality_claim(lecture, where, chapters=(RESNET,)):
 
 def weight_layers(name) -> int:
     """Convolutions and dense layers: the depth that names VGG-16 and AlexNet's 8 layers."""
-    return len(lib_.layers(name, "Conv2d")) + len(lib_.layers(name, "Linear"))
+    return len(measure.layers(name, "Conv2d")) + len(measure.layers(name, "Linear"))
 
 
 # --- NiN: the curse of the last layer, the NiN block ------------------------------------------
@@ -397,7 +397,7 @@ def curse_dense_formula() -> Computed:
     """Weights of each network's first dense layer against c·m_w·m_h of the map before it."""
     ok = True
     for name in ("lenet", "alexnet", "vgg16"):
-        layers = lib_.count(name).layers
+        layers = measure.count(name).layers
         i = next(i for i, l in enumerate(layers) if l.type == "Linear")
         c, m_h, m_w = next(l.output_shape for l in reversed(layers[:i]) if len(l.output_shape) == 3)
         ok &= layers[i].macs == c * m_w * m_h * layers[i].output_shape[0]
@@ -408,7 +408,7 @@ def curse_dense_formula() -> Computed:
 def curse_conv_formula() -> Computed:
     ok, n = True, 0
     for name in ("lenet", "alexnet", "vgg16", "nin"):
-        for _, m in lib_.modules(name, nn.Conv2d):
+        for _, m in measure.modules(name, nn.Conv2d):
             ok &= m.weight.numel() == m.in_channels * m.out_channels * math.prod(m.kernel_size)
             n += 1
     return Computed(ok, f"c_i·c_o·k² weights in each of the {n} convolutions of LeNet, AlexNet, "
@@ -417,7 +417,7 @@ def curse_conv_formula() -> Computed:
 
 def curse_weights(name) -> int:
     """Weights of the first dense layer: one multiply-accumulate each."""
-    return lib_.layers(name, "Linear")[0].macs
+    return measure.layers(name, "Linear")[0].macs
 
 
 def curse_claims(lecture, where, stated, chapters, conv_quote, dense_quote):
@@ -438,7 +438,7 @@ def curse_claims(lecture, where, stated, chapters, conv_quote, dense_quote):
 
 
 def nin_block() -> Computed:
-    convs = [m for _, m in lib_.modules("nin", nn.Conv2d)]
+    convs = [m for _, m in measure.modules("nin", nn.Conv2d)]
     ok = len(convs) % 3 == 0
     for first, a, b in zip(convs[::3], convs[1::3], convs[2::3]):
         for m in (a, b):

@@ -11,7 +11,7 @@ from torch import nn
 
 from lib import cost, data
 from lib.lectures import common
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.lectures.chapters import (ALEXNET, BACKPROP, BATCHNORM, EFFICIENTNET, GOOGLENET, LENET,
                                    NIN, RESNET, SENET, SHUFFLENET, VGG)
 from lib.lectures.claims import (CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim,
@@ -112,7 +112,7 @@ COMPLEXITY_EXPLANATIONS = {
 def complexity_rows(name) -> dict[str, tuple[int, int]]:
     """(weights, MACs) of the slide's rows: the first, the second and the other convolutions,
     the first and the second dense layers, and their sum (without the output layer)."""
-    convs, dense = lib_.layers(name, "Conv2d"), lib_.layers(name, "Linear")
+    convs, dense = measure.layers(name, "Conv2d"), measure.layers(name, "Linear")
     groups = {"Conv1": convs[:1], "Conv2": convs[1:2], "Conv3-5": convs[2:],
               "Dense1": dense[:1], "Dense2": dense[1:2]}
     rows = {row: (sum(l.macs // math.prod(l.output_shape[1:]) for l in ls), sum(l.macs for l in ls))
@@ -166,7 +166,7 @@ def complexity_claims():
 
 
 def alexnet_tricks() -> Computed:
-    layers = lib_.count("alexnet").layers
+    layers = measure.count("alexnet").layers
     kinds = [l.type for l in layers]
     dense = [i for i, k in enumerate(kinds) if k == "Linear"]
     after_hidden = all("Dropout" in kinds[i + 1:j] for i, j in zip(dense, dense[1:]))
@@ -194,7 +194,7 @@ def dense_too_expensive() -> Computed:
 
 
 def vgg_block_convs() -> Computed:
-    convs = [m for _, m in lib_.modules("vgg11", nn.Conv2d)]
+    convs = [m for _, m in measure.modules("vgg11", nn.Conv2d)]
     keep = all(m.kernel_size == (3, 3) and m.padding == (1, 1) and m.stride == (1, 1)
                and cost.conv_output_size(224, 3, 1, 1) == 224 for m in convs)
     return Computed(keep, f"all {len(convs)} of VGG-11's convolutions: 3×3, padding 1, "
@@ -202,7 +202,7 @@ def vgg_block_convs() -> Computed:
 
 
 def vgg_block_pools() -> Computed:
-    pools = [l for l in lib_.count("vgg11").layers if l.type == "MaxPool2d"]
+    pools = [l for l in measure.count("vgg11").layers if l.type == "MaxPool2d"]
     sides = [l.output_shape[-1] for l in pools]
     halves = all(a == 2 * b for a, b in zip([224, *sides], sides))
     return Computed(sides, "2×2 stride-2 pools: " + " → ".join(map(str, [224, *sides])),
@@ -217,7 +217,7 @@ def _shape(shape) -> str:
 def vgg_shapes() -> dict[str, str]:
     """The lecture's listing of d2l's VGG-11 (1×224×224, 10 classes), from lib's vgg11."""
     out, counters = {}, {"sequential": 1, "dense": 0, "dropout": 0}
-    for l in lib_.count("vgg11", in_channels=1, num_classes=10).layers:
+    for l in measure.count("vgg11", in_channels=1, num_classes=10).layers:
         kind = {"MaxPool2d": "sequential", "Linear": "dense", "Dropout": "dropout"}.get(l.type)
         if kind:
             out[f"{kind}{counters[kind]}"] = _shape((1, *l.output_shape))
@@ -254,7 +254,7 @@ def conv1x1_is_dense() -> Computed:
 def nin_shapes() -> dict[str, str]:
     """The lecture's listing of d2l's NiN (1×224×224, 10 classes), from lib's nin."""
     out, counters, convs = {}, {"sequential": 1, "pool": 0, "dropout": 0, "flatten": 0}, 0
-    for l in lib_.count("nin", in_channels=1, num_classes=10).layers:
+    for l in measure.count("nin", in_channels=1, num_classes=10).layers:
         kind = {"MaxPool2d": "pool", "AdaptiveAvgPool2d": "pool", "Dropout": "dropout",
                 "Flatten": "flatten"}.get(l.type)
         if l.type == "Conv2d":
@@ -274,7 +274,7 @@ NIN_SHAPES = (("sequential1", "(96, 54, 54)"), ("pool0", "(96, 26, 26)"),
 
 
 def googlenet_feature() -> int:
-    fc = lib_.layers("googlenet", "Linear")[-1]
+    fc = measure.layers("googlenet", "Linear")[-1]
     return fc.macs // fc.output_shape[0]
 
 
@@ -293,7 +293,7 @@ def _compound(phi):
 def blocks(phi) -> int:
     """MBConv blocks of the compound-scaled network, counted by their squeeze-and-excitation
     gates (one sigmoid each)."""
-    return sum(l.type == "Sigmoid" for l in lib_.count("efficientnet_b0", **_compound(phi)).layers)
+    return sum(l.type == "Sigmoid" for l in measure.count("efficientnet_b0", **_compound(phi)).layers)
 
 
 def compound_depth() -> Computed:
@@ -304,7 +304,7 @@ def compound_depth() -> Computed:
 
 
 def compound_width() -> Computed:
-    got = [lib_.count("efficientnet_b0", **_compound(phi)).layers[0].output_shape[0] for phi in PHIS]
+    got = [measure.count("efficientnet_b0", **_compound(phi)).layers[0].output_shape[0] for phi in PHIS]
     close = all(abs(c - 32 * BETA ** phi) <= 4 or c >= 0.9 * 32 * BETA ** phi and c % 8 == 0
                 for c, phi in zip(got, PHIS))
     return Computed(got, "stem channels for φ = 0…7: " + ", ".join(map(str, got))
@@ -320,7 +320,7 @@ def compound_resolution() -> Computed:
 
 
 def compound_constraint() -> Computed:
-    macs = [lib_.count("efficientnet_b0", **_compound(phi)).macs for phi in PHIS]
+    macs = [measure.count("efficientnet_b0", **_compound(phi)).macs for phi in PHIS]
     growth = (macs[-1] / macs[0]) ** (1 / (len(macs) - 1))
     value = ALPHA * BETA ** 2 * GAMMA ** 2
     return Computed(value, f"{value:.2f} for the paper's α = 1.2, β = 1.1, γ = 1.15; the "
@@ -404,11 +404,11 @@ CLAIMS = [
               "LeNet-5 is described in full in LeCun et al. (1998). Lecture 002 says 1994.",
               (LENET,)),
     claim("001.lenet.conv-pool", "line 219, Progress", "2 convolution + pooling layers", 2,
-          "lib's LeNet", lambda: len(lib_.layers("lenet", "Conv2d")), Exact(), C,
+          "lib's LeNet", lambda: len(measure.layers("lenet", "Conv2d")), Exact(), C,
           chapters=(LENET,)),
     claim("001.lenet.hidden-dense", "line 220, Progress", "2 hidden dense layers", 2,
           "dense layers before the output layer",
-          lambda: len(lib_.layers("lenet", "Linear")) - 1, Exact(), C, chapters=(LENET,)),
+          lambda: len(measure.layers("lenet", "Linear")) - 1, Exact(), C, chapters=(LENET,)),
     *common.curse_claims(
         "001", "lines 250-261, The Last Layer(s)",
         {"lenet": ("LeNet 16 × 5 × 5 × 120 = 48k", "48k", C, ""),

@@ -11,7 +11,7 @@ from torch import nn
 
 from lib import cost, models
 from lib.lectures import common
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.lectures.chapters import (ALEXNET, BACKPROP, BATCHNORM, BLOCKS, GOOGLENET, INCEPTION,
                                    LENET, MOBILENET, RESNET, SQUEEZENET, VGG)
 from lib.lectures.claims import (CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim,
@@ -260,7 +260,7 @@ def bn_batch_of_one() -> Computed:
 
 
 def keep_probability() -> float:
-    drops = {m.p for _, m in lib_.modules("alexnet", nn.Dropout)}
+    drops = {m.p for _, m in measure.modules("alexnet", nn.Dropout)}
     return 1 - drops.pop() if len(drops) == 1 else float("nan")
 
 
@@ -289,7 +289,7 @@ def dropout_test_time() -> Computed:
 # --- Architectures ----------------------------------------------------------------------------
 
 def lenet_recipe() -> Computed:
-    kinds = [l.type for l in lib_.count("lenet").layers]
+    kinds = [l.type for l in measure.count("lenet").layers]
     stages = kinds[:kinds.index("Flatten")]
     ok = (stages.count("Conv2d") == 2 and stages.count("AvgPool2d") == 2
           and set(stages) <= {"Conv2d", "AvgPool2d", "Sigmoid", "Tanh"}
@@ -299,8 +299,8 @@ def lenet_recipe() -> Computed:
 
 
 def alexnet_features() -> Computed:
-    kinds = {type(m).__name__ for _, m in lib_.modules("alexnet", nn.Module)}
-    pools = [m for _, m in lib_.modules("alexnet", nn.MaxPool2d)]
+    kinds = {type(m).__name__ for _, m in measure.modules("alexnet", nn.Module)}
+    pools = [m for _, m in measure.modules("alexnet", nn.MaxPool2d)]
     overlapping = all(m.kernel_size > m.stride for m in pools)
     ok = {"ReLU", "Dropout"} <= kinds and overlapping and "AvgPool2d" not in kinds
     k, s = pools[0].kernel_size, pools[0].stride
@@ -319,7 +319,7 @@ def three_by_three() -> Computed:
 
 
 def vgg_fewer_params() -> Computed:
-    vgg, alexnet = lib_.count("vgg16").params, lib_.count("alexnet").params
+    vgg, alexnet = measure.count("vgg16").params, measure.count("alexnet").params
     return Computed(vgg / alexnet, f"VGG-16 {vgg:,} against AlexNet {alexnet:,} "
                     f"({vgg / alexnet:.1f}× more)", holds=vgg < alexnet)
 
@@ -338,27 +338,27 @@ VGG_PARAMS = (("A", ("vgg11", "vgg11_lrn"), "A,A-LRN", "133"), ("B", ("vgg13",),
 
 
 def vgg_params(names) -> int:
-    counts = {lib_.count(n).params for n in names}
+    counts = {measure.count(n).params for n in names}
     if len(counts) != 1:
         raise ValueError(f"{names} differ in parameters: {counts}")
     return counts.pop()
 
 
 def inception_kernels() -> str:
-    modules = [n.rsplit(".", 1)[-1] for n, _ in lib_.model("googlenet").named_modules()
+    modules = [n.rsplit(".", 1)[-1] for n, _ in measure.model("googlenet").named_modules()
                if n.rsplit(".", 1)[-1].startswith("inception")]
-    return common._kernel_text(lib_.kernels("googlenet", modules))
+    return common._kernel_text(measure.kernels("googlenet", modules))
 
 
 def aux_classifiers() -> str:
-    aux = lib_.model("googlenet", aux_logits=True).aux
+    aux = measure.model("googlenet", aux_logits=True).aux
     return ", ".join(name.removeprefix("inception") for name in aux)
 
 
 def resnet_two_convs() -> Computed:
     """Weight layers per residual block: ResNet-18's longest path less the stem and the
     classifier, over its residual additions."""
-    layers, blocks = lib_.network_depth("resnet18"), lib_.residual_additions("resnet18")
+    layers, blocks = measure.network_depth("resnet18"), measure.residual_additions("resnet18")
     per_block = (layers - 2) / blocks
     return Computed(per_block, f"ResNet-18: {layers} layers on the longest path, {blocks} blocks "
                     f"of {per_block:g} convolutions", holds=per_block == 2)
@@ -367,29 +367,29 @@ def resnet_two_convs() -> Computed:
 # --- SqueezeNet and MobileNet -----------------------------------------------------------------
 
 def squeezenet_speed() -> Computed:
-    alexnet, v10, v11 = (lib_.count(n).macs for n in ("alexnet", "squeezenet1_0", "squeezenet1_1"))
+    alexnet, v10, v11 = (measure.count(n).macs for n in ("alexnet", "squeezenet1_0", "squeezenet1_1"))
     return Computed(alexnet / v10, f"{alexnet / v10:.2f}× fewer MACs than AlexNet "
                     f"(SqueezeNet 1.1: {alexnet / v11:.1f}×)")
 
 
 def mobilenet_bn_relu() -> Computed:
-    convs, norms, relus = (len(lib_.modules("mobilenet_v1", kind))
+    convs, norms, relus = (len(measure.modules("mobilenet_v1", kind))
                            for kind in (nn.Conv2d, nn.BatchNorm2d, (nn.ReLU, nn.ReLU6)))
     return Computed((convs, norms, relus), f"{convs} convolutions, {norms} batch norms, {relus} "
                     f"ReLUs", holds=convs == norms == relus)
 
 
 def mobilenet_multipliers() -> Computed:
-    base = lib_.count("mobilenet_v1").macs
-    width, resolution = (lib_.count("mobilenet_v1", **kw).macs / base
+    base = measure.count("mobilenet_v1").macs
+    width, resolution = (measure.count("mobilenet_v1", **kw).macs / base
                          for kw in ({"alpha": 0.5}, {"image_size": 160}))
     return Computed((width, resolution), f"α = 0.5: ×{width:.2f} MACs; 160×160: ×{resolution:.2f}",
                     holds=width < 1 and resolution < 1)
 
 
 def mobilenet_vs_squeezenet() -> Computed:
-    small = lib_.count("mobilenet_v1", alpha=0.5, image_size=160)
-    squeeze = lib_.count("squeezenet1_0")
+    small = measure.count("mobilenet_v1", alpha=0.5, image_size=160)
+    squeeze = measure.count("squeezenet1_0")
     return Computed((small.macs, squeeze.macs),
                     f"0.5 MobileNet-160: {small.params / 1e6:.2f} M parameters, "
                     f"{small.macs / 1e6:.0f} M MACs; SqueezeNet: {squeeze.params / 1e6:.2f} M, "
@@ -448,12 +448,12 @@ def mobilenet_claims(rows, prefix, where_of):
                       f"(2017), Table {table}, print the same.", (MOBILENET,)),
             claim(f"{ident}.mult-adds", where, f"{row}: million Mult-Adds", mult_adds,
                   "multiply-accumulates per image, millions",
-                  functools.partial(lambda kw: lib_.count("mobilenet_v1", **kw).macs, kwargs),
+                  functools.partial(lambda kw: measure.count("mobilenet_v1", **kw).macs, kwargs),
                   Digits(scale=1e6, tolerance=0.001 if key == "t4.conv" else 0), ma_verdict,
                   MOBILENET_EXPLANATIONS.get((prefix + key, "mult-adds"), ""), (MOBILENET,)),
             claim(f"{ident}.params", where, f"{row}: million parameters", params,
                   "all parameters, millions",
-                  functools.partial(lambda kw: lib_.count("mobilenet_v1", **kw).params, kwargs),
+                  functools.partial(lambda kw: measure.count("mobilenet_v1", **kw).params, kwargs),
                   Digits(scale=1e6), p_verdict, chapters=(MOBILENET,)),
         ]
     return out
@@ -632,7 +632,7 @@ CLAIMS = [
           "convolutional filters", "1×1, 3×3, 5×5", "kernels inside GoogLeNet's Inception "
           "modules", inception_kernels, Exact(), C, chapters=(GOOGLENET,)),
     claim("002.googlenet.layers", "line 692, Why multiple softmaxes?", "22 layers", 22,
-          "layers with weights on the longest path", lambda: lib_.network_depth("googlenet"),
+          "layers with weights on the longest path", lambda: measure.network_depth("googlenet"),
           Exact(), C, chapters=(GOOGLENET,)),
     claim("002.googlenet.aux", "line 693, Why multiple softmaxes?", "Added multiple softmaxes at "
           "inception 4a, 4d", "4a, 4d", "lib's GoogLeNet with aux_logits=True", aux_classifiers,

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lib import cost, models
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.lectures.chapters import BATCHNORM, GOOGLENET, INCEPTION
 from lib.lectures.claims import (CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim,
                                  unchecked)
@@ -127,12 +127,12 @@ def row_parts(row):
 def softmax_depth() -> int:
     x = torch.empty(1, 1000, device="meta", requires_grad=True)
     source = x.view_as(x)
-    return lib_._longest(torch.softmax(source, 1), source, lib_._is_layer)
+    return measure.longest_path(torch.softmax(source, 1), source, measure.is_layer)
 
 
 def table_output(name, modules) -> str:
     last = modules[1]
-    return lib_.hwc(lib_.shapes(name, [last])[last][1])
+    return measure.hwc(measure.shapes(name, [last])[last][1])
 
 
 def googlenet_claims():
@@ -147,23 +147,23 @@ def googlenet_claims():
         out.append(claim(
             f"003.googlenet-table.{key}.depth", where, f"{kind}: depth", depth,
             "layers with weights on the row's longest path",
-            softmax_depth if modules is None else functools.partial(lib_.depth, "googlenet", *modules),
+            softmax_depth if modules is None else functools.partial(measure.depth, "googlenet", *modules),
             Exact(), C, chapters=chapters))
         if params:
             out.append(claim(
                 f"003.googlenet-table.{key}.params", where, f"{kind}: params", params[0],
-                PARAMS_CONVENTION, functools.partial(lib_.weights, "googlenet", row_parts(modules)),
+                PARAMS_CONVENTION, functools.partial(measure.weights, "googlenet", row_parts(modules)),
                 Digits(kilo=1024, tolerance=0.01), params[1],
                 GOOGLENET_EXPLANATIONS.get((key, "params"), ""), chapters))
             out.append(claim(
                 f"003.googlenet-table.{key}.ops", where, f"{kind}: ops", ops[0],
                 "multiply-adds per 224×224 image",
-                functools.partial(lib_.macs, "googlenet", row_parts(modules)), Digits(), ops[1],
+                functools.partial(measure.macs, "googlenet", row_parts(modules)), Digits(), ops[1],
                 GOOGLENET_EXPLANATIONS.get((key, "ops"), ""), chapters))
         if key == "dropout":
             out.append(claim(
                 "003.googlenet-table.dropout.rate", where, "dropout (40%)", "40%",
-                "probability of dropping a unit", lambda: lib_.modules("googlenet", nn.Dropout)[0][1].p,
+                "probability of dropping a unit", lambda: measure.modules("googlenet", nn.Dropout)[0][1].p,
                 Digits(), C, chapters=chapters))
     return out
 
@@ -213,7 +213,7 @@ def v2_claims():
                   V2_EXPLANATIONS.get((key, "output"), ""), (INCEPTION,)),
             claim(f"003.v2-table.{key}.depth", where, f"{kind}: depth", depth,
                   "layers with weights on the longest path; a separable pair counts once",
-                  functools.partial(lib_.depth, "inception_bn", *modules, separable_as_one=True),
+                  functools.partial(measure.depth, "inception_bn", *modules, separable_as_one=True),
                   Exact(), depth_verdict, V2_EXPLANATIONS.get((key, "depth"), ""), (INCEPTION,)),
         ]
         if "stride 2" in kind:
@@ -224,19 +224,19 @@ def v2_claims():
 
 
 def v2_stride(module) -> int:
-    (_, h_in, _), (_, h_out, _) = lib_.shapes("inception_bn", [module])[module]
+    (_, h_in, _), (_, h_out, _) = measure.shapes("inception_bn", [module])[module]
     return h_in // h_out
 
 
 def v2_no_5x5() -> Computed:
-    k = lib_.kernels("inception_bn")
+    k = measure.kernels("inception_bn")
     return Computed(k, "BN-Inception's kernels: " + ", ".join(f"{h}×{w}" for h, w in sorted(k))
                     + " (the 7×7 is its separable first layer)", holds=(5, 5) not in k)
 
 
 def v1_dropout() -> Computed:
-    p = lib_.modules("googlenet", nn.Dropout)[0][1].p
-    a = {m.p for _, m in lib_.modules("alexnet", nn.Dropout)}.pop()
+    p = measure.modules("googlenet", nn.Dropout)[0][1].p
+    a = {m.p for _, m in measure.modules("alexnet", nn.Dropout)}.pop()
     return Computed((p, a), f"GoogLeNet {p:.0%}, AlexNet and VGG {a:.0%}", holds=(p, a) == (0.4, 0.5))
 
 
@@ -273,15 +273,15 @@ V3_EXPLANATIONS = {
 
 def v3_input(module) -> str:
     if module is None:
-        return lib_.hwc(lib_.shapes("inception_v3", ["fc"])["fc"][1])
-    return lib_.hwc(lib_.shapes("inception_v3", [module])[module][0])
+        return measure.hwc(measure.shapes("inception_v3", ["fc"])["fc"][1])
+    return measure.hwc(measure.shapes("inception_v3", [module])[module][0])
 
 
 @functools.cache
 def v3_modules() -> dict[str, tuple]:
-    names = [n.rsplit(".", 1)[-1] for n, _ in lib_.model("inception_v3").named_modules()
+    names = [n.rsplit(".", 1)[-1] for n, _ in measure.model("inception_v3").named_modules()
              if n.rsplit(".", 1)[-1].startswith("Mixed_")]
-    return lib_.shapes("inception_v3", names)
+    return measure.shapes("inception_v3", names)
 
 
 def v3_module_count(side) -> int:
@@ -295,7 +295,7 @@ def v3_grids() -> str:
 
 
 def v3_factorised() -> Computed:
-    k = {k for k in lib_.kernels("inception_v3") if k[0] != k[1]}
+    k = {k for k in measure.kernels("inception_v3") if k[0] != k[1]}
     return Computed(k, "asymmetric kernels: " + ", ".join(f"{h}×{w}" for h, w in sorted(k)),
                     holds=k == {(1, 7), (7, 1), (1, 3), (3, 1)})
 

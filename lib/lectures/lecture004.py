@@ -8,7 +8,7 @@ from torch import nn
 
 from lib import cost
 from lib.lectures import common
-from lib.lectures import compute as lib_
+from lib.lectures import measure
 from lib.lectures.chapters import ALEXNET, GOOGLENET, INCEPTION, LENET, NIN, VGG
 from lib.lectures.claims import CORRECT, ROUNDING, WRONG, Computed, Digits, Exact, Holds, claim
 
@@ -20,7 +20,7 @@ C, R, W = CORRECT, ROUNDING, WRONG
 # --- NiN ----------------------------------------------------------------------------------------
 
 def lenet_widths() -> str:
-    return ", ".join(str(l.output_shape[0]) for l in lib_.layers("lenet", "Linear"))
+    return ", ".join(str(l.output_shape[0]) for l in measure.layers("lenet", "Linear"))
 
 
 def vgg_over_alexnet() -> float:
@@ -34,13 +34,13 @@ def nine_times() -> Computed:
 
 
 def nin_last_map() -> str:
-    layers = lib_.count("nin").layers
+    layers = measure.count("nin").layers
     last_pool = [l for l in layers if l.type == "MaxPool2d"][-1]
     return "×".join(map(str, last_pool.output_shape[1:]))
 
 
 def nin_pools() -> int:
-    return len(lib_.layers("nin", "MaxPool2d"))
+    return len(measure.layers("nin", "MaxPool2d"))
 
 
 def lecture_nin(num_classes=10) -> nn.Sequential:
@@ -68,13 +68,13 @@ def lecture_nin_pools() -> Computed:
 # --- Inception --------------------------------------------------------------------------------
 
 def inception_3a_channels() -> int:
-    return lib_.shapes("googlenet", ["inception3a"])["inception3a"][1][0]
+    return measure.shapes("googlenet", ["inception3a"])["inception3a"][1][0]
 
 
 def per_input_channel(k) -> int:
     """Weights per input channel of Inception (3a)'s k x k convolution: k^2 x its outputs."""
-    net = lib_.model("googlenet")
-    root = lib_.find("googlenet", "inception3a")
+    net = measure.model("googlenet")
+    root = measure.find("googlenet", "inception3a")
     conv = next(m for n, m in net.named_modules() if n.startswith(root + ".")
                 and isinstance(m, nn.Conv2d) and m.kernel_size == (k, k))
     return conv.weight.numel() // conv.in_channels
@@ -96,7 +96,7 @@ def paths_formula() -> Computed:
     channels (the naive module); GoogLeNet's reductions make (3a) cheaper than the formula."""
     naive = sum(cost.conv_macs(k, 256, c, 28) for k, c in ((1, 128), (3, 192), (5, 96)))
     formula = 256 * 28 * 28 * (1 * 128 + 9 * 192 + 25 * 96)
-    inception = lib_.macs("googlenet", ["inception3a"])
+    inception = measure.macs("googlenet", ["inception3a"])
     as_paths = 192 * 28 * 28 * (64 + 9 * 128 + 25 * 32 + 32)
     return Computed(formula, f"naive module: {naive / 1e6:.1f} M by lib, {formula / 1e6:.1f} M by the "
                     f"formula; Inception (3a): {inception / 1e6:.0f} M, where the formula gives "
@@ -106,15 +106,15 @@ def paths_formula() -> Computed:
 @functools.cache
 def stage_blocks() -> str:
     """Inception modules per stage of GoogLeNet, grouped by their output size."""
-    net = lib_.model("googlenet")
+    net = measure.model("googlenet")
     modules = [n.rsplit(".", 1)[-1] for n, _ in net.named_modules()
                if n.rsplit(".", 1)[-1].startswith("inception")]
-    sides = [out[1] for _, out in lib_.shapes("googlenet", modules).values()]
+    sides = [out[1] for _, out in measure.shapes("googlenet", modules).values()]
     return ", ".join(str(sides.count(s)) for s in sorted(set(sides), reverse=True))
 
 
 def pools_halve() -> Computed:
-    sides = [l.output_shape[-1] for l in lib_.count("googlenet").layers
+    sides = [l.output_shape[-1] for l in measure.count("googlenet").layers
              if l.type == "MaxPool2d" and l.name.rsplit(".", 1)[-1].startswith("maxpool")]
     steps = [112, *sides]
     return Computed(steps, "3×3/2 max-pools: " + " → ".join(map(str, steps)),
@@ -122,39 +122,39 @@ def pools_halve() -> Computed:
 
 
 def first_kernels() -> str:
-    return ", ".join(f"{lib_.modules(n, nn.Conv2d)[0][1].kernel_size[0]}×"
-                     f"{lib_.modules(n, nn.Conv2d)[0][1].kernel_size[1]}" for n in ("alexnet", "googlenet"))
+    return ", ".join(f"{measure.modules(n, nn.Conv2d)[0][1].kernel_size[0]}×"
+                     f"{measure.modules(n, nn.Conv2d)[0][1].kernel_size[1]}" for n in ("alexnet", "googlenet"))
 
 
 def after_stage_two() -> str:
     """Side after the second max-pool of AlexNet and of GoogLeNet."""
     sides = []
     for name in ("alexnet", "googlenet"):
-        pools = [l for l in lib_.count(name).layers if l.type == "MaxPool2d"
+        pools = [l for l in measure.count(name).layers if l.type == "MaxPool2d"
                  and l.name.rsplit(".", 1)[-1] in ("pool2", "maxpool2")]
         sides.append(f"{pools[0].output_shape[1]}×{pools[0].output_shape[2]}")
     return ", ".join(sides)
 
 
 def module_channels(*modules) -> str:
-    got = lib_.shapes("googlenet", modules)
+    got = measure.shapes("googlenet", modules)
     return ", ".join(str(got[m][1][0]) for m in modules)
 
 
 def stage_three_sides() -> str:
-    got = lib_.shapes("googlenet", ["inception3a", "maxpool3"])
+    got = measure.shapes("googlenet", ["inception3a", "maxpool3"])
     return f"{got['inception3a'][0][1]}×{got['inception3a'][0][2]} → " \
            f"{got['maxpool3'][1][1]}×{got['maxpool3'][1][2]}"
 
 
 def channels_and_classes() -> Computed:
-    fc = lib_.modules("googlenet", nn.Linear)[-1][1]
+    fc = measure.modules("googlenet", nn.Linear)[-1][1]
     return Computed((fc.in_features, fc.out_features), f"{fc.in_features} channels into a "
                     f"linear layer to {fc.out_features} classes", holds=fc.in_features == fc.out_features)
 
 
 def gap_size() -> str:
-    side = lib_.shapes("googlenet", ["avgpool"])["avgpool"][0][1:]
+    side = measure.shapes("googlenet", ["avgpool"])["avgpool"][0][1:]
     return "×".join(map(str, side))
 
 

@@ -1,7 +1,11 @@
 """What the claims are computed from: the registered models (`lib.models.create`), their counts
 (`lib.cost.count`) and a few structural measurements on PyTorch's meta device (no memory, no
-arithmetic). A claim about a part of a network names that part by the qualified names of its
-modules; each lecture module keeps those names next to the table they serve."""
+arithmetic): the longest path of layers between two modules, concatenations, residual
+additions, the shapes a module reads and writes.
+
+A claim names a part of a network as the paper does, by the module's own name ("inception3a",
+"Mixed_6b"); `find` locates it wherever the model nests it, so only the names of the papers'
+rows are tied to the models' code."""
 from __future__ import annotations
 
 import contextlib
@@ -131,13 +135,13 @@ def _trace(name, frozen):
     return source, out, {n: tuple(io) for n, io in seen.items()}
 
 
-def _io(name: str, first: str, last: str, **kwargs):
+def module_io(name: str, first: str, last: str, **kwargs):
     """The input of the module named `first` and the output of the one named `last`."""
     _, _, records = _trace(name, _frozen(kwargs))
     return records[find(name, first, **kwargs)][0], records[find(name, last, **kwargs)][1]
 
 
-def _post_order(output: torch.Tensor) -> list:
+def post_order(output: torch.Tensor) -> list:
     """The autograd nodes behind `output`, every node after all the nodes it depends on."""
     order, seen, stack = [], set(), [(output.grad_fn, False)]
     while stack:
@@ -155,11 +159,11 @@ def _post_order(output: torch.Tensor) -> list:
     return order
 
 
-def _longest(output: torch.Tensor, source: torch.Tensor, counts) -> int:
+def longest_path(output: torch.Tensor, source: torch.Tensor, counts) -> int:
     """The largest number of autograd nodes satisfying `counts` on a path from `source` to
     `output` (0 when `output` is `source`)."""
     best = {source.grad_fn: 0}
-    for fn in _post_order(output):
+    for fn in post_order(output):
         if fn is source.grad_fn:
             continue
         below = [best[c] for c, _ in fn.next_functions if best.get(c) is not None]
@@ -170,7 +174,7 @@ def _longest(output: torch.Tensor, source: torch.Tensor, counts) -> int:
     return found
 
 
-def _is_layer(fn, separable_as_one=False):
+def is_layer(fn, separable_as_one=False):
     kind = type(fn).__name__
     if not kind.startswith(_LAYERS):
         return False
@@ -185,28 +189,28 @@ def depth(name: str, first: str, last: str, separable_as_one=False, **kwargs) ->
     the module named `first` to the output of the one named `last`: the "depth" column of the
     Inception tables. With `separable_as_one`, a depthwise convolution and the pointwise one
     after it count as one layer."""
-    source, output = _io(name, first, last, **kwargs)
-    return _longest(output, source, functools.partial(_is_layer, separable_as_one=separable_as_one))
+    source, output = module_io(name, first, last, **kwargs)
+    return longest_path(output, source, functools.partial(is_layer, separable_as_one=separable_as_one))
 
 
 def network_depth(name: str, **kwargs) -> int:
     """Layers with weights on the longest path through the whole network (eval mode: without
     auxiliary classifiers). GoogLeNet's "22 layers"."""
     source, out, _ = _trace(name, _frozen(kwargs))
-    return _longest(out, source, _is_layer)
+    return longest_path(out, source, is_layer)
 
 
 def nodes(name: str, kind: str, **kwargs) -> int:
     """Autograd nodes of one kind ("CatBackward": concatenations) in a forward pass."""
     _, out, _ = _trace(name, _frozen(kwargs))
-    return sum(type(fn).__name__.startswith(kind) for fn in _post_order(out))
+    return sum(type(fn).__name__.startswith(kind) for fn in post_order(out))
 
 
 def residual_additions(name: str, **kwargs) -> int:
     """Additions of two activations that both depend on the input: residual connections."""
     source, out, _ = _trace(name, _frozen(kwargs))
     reaches, found = {source.grad_fn: True}, 0
-    for fn in _post_order(out):
+    for fn in post_order(out):
         children = [c for c, _ in fn.next_functions if c is not None]
         reaches[fn] = fn is source.grad_fn or any(reaches.get(c, False) for c in children)
         if (type(fn).__name__.startswith("AddBackward") and len(children) == 2
