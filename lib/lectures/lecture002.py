@@ -344,6 +344,16 @@ def vgg_params(names) -> int:
     return counts.pop()
 
 
+def bottleneck_saves() -> Computed:
+    """Weights of lecture 003's naive module (256 channels in: 1x1 128, 3x3 192, 5x5 96) and of
+    the same module with 1x1 reductions to 64 before the 3x3 and 5x5 and after the pool."""
+    naive = sum(cost.conv_params(k, 256, c, bias=False) for k, c in ((1, 128), (3, 192), (5, 96)))
+    reduced = (sum(cost.conv_params(1, 256, c, bias=False) for c in (64, 64, 128, 64))
+               + cost.conv_params(3, 64, 192, bias=False) + cost.conv_params(5, 64, 96, bias=False))
+    return Computed(naive / reduced, f"{naive:,} weights without the 1×1 reductions, {reduced:,} "
+                    f"with them", holds=reduced < naive)
+
+
 def inception_kernels() -> str:
     modules = [n.rsplit(".", 1)[-1] for n, _ in measure.model("googlenet").named_modules()
                if n.rsplit(".", 1)[-1].startswith("inception")]
@@ -547,6 +557,9 @@ CLAIMS = [
           "Average Pooling: the error is multiplied by 1/(NxN) and assigned to the whole pooling "
           "block", "1/N²", "", lambda: pool_gradient("avg"), Holds(), C,
           chapters=(BLOCKS, BACKPROP)),
+    unchecked("002.bn.whitening", "line 417, Solutions", "Whiten the inputs (LeCun, 1998)", "1998",
+              "LeCun, Bottou, Orr & Müller, 'Efficient BackProp' (1998), recommend shifting the "
+              "inputs to zero mean, decorrelating and equalising their variances.", (BATCHNORM,)),
     claim("002.bn.algorithm", "lines 440-454, Batch Norm algorithm", "μ_B = 1/m Σ x_i; σ_B² = "
           "1/m Σ (x_i − μ_B)²; x̂_i = (x_i − μ_B)/√(σ_B² + ε); y_i = γ x̂_i + β", "Algorithm 1",
           "", common.bn_formula, Holds(), C, chapters=(BATCHNORM,)),
@@ -631,6 +644,9 @@ CLAIMS = [
     claim("002.inception.kernels", "line 678, Inception Block", "Combination of 1×1, 3×3, and 5×5 "
           "convolutional filters", "1×1, 3×3, 5×5", "kernels inside GoogLeNet's Inception "
           "modules", inception_kernels, Exact(), C, chapters=(GOOGLENET,)),
+    claim("002.inception.bottleneck", "lines 680-681, Inception Block", "1x1 Convolutions save "
+          "params; Called Bottleneck", "saves", "an Inception module on 28×28×256 (lecture 003)",
+          bottleneck_saves, Holds(), C, chapters=(GOOGLENET,)),
     claim("002.googlenet.layers", "line 692, Why multiple softmaxes?", "22 layers", 22,
           "layers with weights on the longest path", lambda: measure.network_depth("googlenet"),
           Exact(), C, chapters=(GOOGLENET,)),

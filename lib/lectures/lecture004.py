@@ -67,6 +67,28 @@ def lecture_nin_pools() -> Computed:
 
 # --- Inception --------------------------------------------------------------------------------
 
+def kernel_sizes(name) -> str:
+    """Kernel sizes of a network's convolutions, largest first."""
+    return ", ".join(f"{h}×{w}" for h, w in sorted(measure.kernels(name), reverse=True))
+
+
+def nin_one_by_one() -> Computed:
+    convs = [m for _, m in measure.modules("nin", nn.Conv2d)]
+    ones = sum(m.kernel_size == (1, 1) for m in convs)
+    return Computed(ones, f"NiN: {ones} of its {len(convs)} convolutions are 1×1 (VGG-16: "
+                    f"{kernel_sizes('vgg16')} only)", holds=ones > len(convs) / 2)
+
+
+def same_size_padding() -> Computed:
+    root = measure.find("googlenet", "inception3a")
+    convs = [m for n, m in measure.model("googlenet").named_modules()
+             if n.startswith(root + ".") and isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1]
+    pads = {m.kernel_size[0]: m.padding[0] for m in convs}
+    ok = all(cost.conv_output_size(28, k, p) == 28 for k, p in pads.items())
+    return Computed(pads, ", ".join(f"{k}×{k}: padding {p}" for k, p in sorted(pads.items()))
+                    + "; every branch keeps 28×28", holds=ok and pads == {3: 1, 5: 2})
+
+
 def inception_3a_channels() -> int:
     return measure.shapes("googlenet", ["inception3a"])["inception3a"][1][0]
 
@@ -222,6 +244,20 @@ CLAIMS = [
           "192-192-192 and 192-192-10 channels, 32×32 inputs), not the ImageNet-style NiN of "
           "lecture 001 and d2l drawn above it; its fixed 8×8 pool is global only for 32×32 images.",
           (NIN,)),
+    claim("004.kernels.lenet", "line 213, Which convolution is the best!?", "we have LeNet and "
+          "this one has 5x5 convolutions", "5×5", "lib's LeNet", lambda: kernel_sizes("lenet"),
+          Exact(), C, chapters=(GOOGLENET, LENET)),
+    claim("004.kernels.alexnet", "line 215, Which convolution is the best!?", "then AlexNet here "
+          "used 11 by 11 3 by 3 and 5 by 5 convolutions", "11×11, 5×5, 3×3", "lib's AlexNet",
+          lambda: kernel_sizes("alexnet"), Exact(), C, chapters=(GOOGLENET, ALEXNET)),
+    claim("004.kernels.nin", "line 217, Which convolution is the best!?", "Then vgg used some "
+          "other mix of tools and then it used mostly one by ones", "mostly 1×1",
+          "lib's NiN, the figure's fourth network", nin_one_by_one, Holds(), C,
+          "Read as NiN, the network the figure shows next: VGG's convolutions are all 3×3.",
+          (GOOGLENET, NIN)),
+    claim("004.inception.padding", "line 267, Inception block", "that's why there are 3x3 half "
+          "padding by one 5x5 and half-padding by two", "1 and 2", "Inception (3a) at 28×28",
+          same_size_padding, Holds(), C, chapters=(GOOGLENET,)),
     claim("004.inception.channels", "lines 294-301, Inception block", "64 channels for the one by "
           "ones, 128 for the three by threes, thirty-two for the five by five ... add up to 256",
           256, "output channels of Inception (3a)", inception_3a_channels, Exact(), C,
