@@ -77,12 +77,13 @@ def claims(chapter: str | None = None, *patterns: str, lecture: str | None = Non
     return chosen
 
 
-def table(chapter: str, *patterns: str, title: str | None = None) -> ClaimTable:
+def table(chapter: str, *patterns: str, title: str = "") -> ClaimTable:
     """The chapter's table of lecture claims: where each is, what it states, what `lib`
     computes and the verdict, with the explanation of every wrong one. `patterns` (claim ids,
-    shell-style) restrict it to some of the chapter's claims."""
+    shell-style) restrict it to some of the chapter's claims; `title`, if any, goes above it
+    (the chapter's own heading usually says what the table is)."""
     chosen = claims(chapter, *patterns)
-    return ClaimTable([check(c.id) for c in chosen], title or "The lectures' numbers, recomputed")
+    return ClaimTable([check(c.id) for c in chosen], title)
 
 
 def errata(lecture: str, title: str | None = None) -> ClaimTable:
