@@ -39,7 +39,7 @@ REFERENCES = {
         "d2l.torch.LeNet(num_classes=10), materialised on a 1x28x28 input (d2l 1.0)",
         note="No MAC count is published for this form. Lecture 001's complexity table prints "
              "4M for LeNet, ten times the 415,680 MACs of its layers before the output layer "
-             "(tests/test_lectures_classic.py)."),
+             "(lib.lectures, claims 001.complexity.*.lenet.*)."),
     "alexnet": Reference(
         46e6, 1e9,
         "lecture 001 (HKUST COMP 5214), 'Complexity' slide, AlexNet Total row",
@@ -58,7 +58,7 @@ REFERENCES = {
     "vgg19": _tv("VGG19_Weights.IMAGENET1K_V1", 143_667_240, 19.632),
     "nin": Reference(
         None, None, "none published",
-        note="The layers are d2l's NiN block for block (tests/test_lectures_classic.py), but "
+        note="The layers are d2l's NiN block for block (tests/test_lectures_sources.py), but "
              "neither d2l nor the paper (whose ImageNet model is a different one) prints a "
              "count."),
     "googlenet": Reference(
