@@ -28,6 +28,7 @@ if importlib.util.find_spec("lib") is None:
                     "{target}"], check=True)'''
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IGNORE_OUTPUT = "nbval-ignore-output"
 
 
 def toc_files():
@@ -149,14 +150,27 @@ def _is_cost_table(output):
             or re.search(r"^layer\s+type\s+output shape\s+params\s+MACs", text, re.M) is not None)
 
 
+def ignores_output(cell):
+    return IGNORE_OUTPUT in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_test_markers_are_tags_not_comments(path):
+    """What a student reads is course content: nbval's markers live in the cell's tags."""
+    from nbval.plugin import comment_markers
+    marked = [c.source.splitlines()[0] for c in code_cells(read(path))
+              if any(line.strip().lstrip("#").strip() in comment_markers
+                     for line in c.source.splitlines() if line.strip().startswith("#"))]
+    assert marked == [], f"use the {IGNORE_OUTPUT!r} cell tag instead of a comment"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_deterministic_outputs_are_compared(path):
-    """NBVAL_IGNORE_OUTPUT is for training and timing; widgets and cost tables are compared.
+    """Ignored outputs are for training and timing; widgets and cost tables are compared.
 
     Widget outputs with no HTML version (training progress bars) may sit in ignored cells."""
-    ignored = [c for c in code_cells(read(path))
-               if c.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")]
-    wrongly = [c.source.splitlines()[1:2] for c in ignored
+    ignored = [c for c in code_cells(read(path)) if ignores_output(c)]
+    wrongly = [c.source.splitlines()[:1] for c in ignored
                if any(_is_explorer(o) or _is_cost_table(o) for o in c.outputs)]
     assert wrongly == [], "cells with explorers or cost tables must not ignore their outputs"
 
@@ -168,7 +182,7 @@ def test_live_only_widgets_say_how_to_get_them_live(path):
     cells = read(path).cells
     silent = []
     for i, cell in enumerate(cells):
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"):
+        if cell.cell_type != "code" or ignores_output(cell):
             continue
         live_only = any(WIDGET_VIEW in o.get("data", {}) and "text/html" not in o.get("data", {})
                         for o in cell.outputs)
