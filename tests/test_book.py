@@ -176,6 +176,15 @@ def test_deterministic_outputs_are_compared(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
+def test_stored_source_is_the_courses_own_html(path):
+    """Shown `lib` source is highlighted by `lib.source`, never by a rendering library whose
+    next release would change what nbval compares."""
+    foreign = [c.source.splitlines()[0] for c in code_cells(read(path)) for o in c.outputs
+               if 'class="highlight"' in o.get("data", {}).get("text/html", "")]
+    assert foreign == [], "stored by an older lib: re-run the cells"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
 def test_live_only_widgets_say_how_to_get_them_live(path):
     """A widget output with no HTML version cannot respond in the book. Outside training cells
     (whose progress bars need no input) a markdown cell next to it carries {{ live_only }}."""
