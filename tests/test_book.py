@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as metadata
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -20,12 +21,9 @@ CHAPTERS = ROOT / "chapters"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
-BOOTSTRAP = '''\
-# Colab opens a single notebook: install the course package from its repository when it is missing.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lib") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "{target}"], check=True)'''
+_spec = importlib.util.spec_from_file_location("bootstrap_cell", ROOT / "scripts" / "bootstrap_cell.py")
+bootstrap_cell = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bootstrap_cell)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IGNORE_OUTPUT = "nbval-ignore-output"
@@ -46,11 +44,6 @@ def source_of(docname):
     """The file behind a toc entry (entries carry no suffix)."""
     candidates = [ROOT / f"{docname}{suffix}" for suffix in (".ipynb", ".md")]
     return next((p for p in candidates if p.exists()), None)
-
-
-def install_target():
-    repo = CONFIG["repository"]
-    return f"git+{repo['url'].rstrip('/')}@{repo['branch']}"
 
 
 NOTEBOOKS = [pytest.param(p, id=p.stem) for p in notebook_paths()]
@@ -107,11 +100,20 @@ def code_cells(nb):
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_first_code_cell_is_the_bootstrap_cell(path):
-    first = code_cells(read(path))[0].source
-    targets = re.findall(r'"(git\+[^"]+)"', first)
-    assert targets == [install_target()], (
-        f"the install target must be git+<repository url>@<branch> from _config.yml")
-    assert first.rstrip("\n") == BOOTSTRAP.format(target=install_target())
+    first = code_cells(read(path))[0]
+    assert first.source == bootstrap_cell.cell_source(), (
+        f"run `python scripts/bootstrap_cell.py {path.relative_to(ROOT)}`")
+    assert first.metadata.get("tags") == bootstrap_cell.TAGS
+
+
+def test_bootstrap_cell_installs_the_release_of_the_configured_repository():
+    import lib
+    url = CONFIG["repository"]["url"].rstrip("/")
+    targets = re.findall(r'"(git\+[^"]+)"', bootstrap_cell.cell_source())
+    assert targets == [f"git+{url}@v{lib.__version__}"]
+    assert lib.RELEASE == f"v{lib.__version__}" and re.fullmatch(r"\d+\.\d+\.\d+", lib.__version__)
+    version = [int(n) for n in lib.__version__.split(".")]
+    assert f"< {version}" in bootstrap_cell.cell_source(), "the cell compares with another release"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
