@@ -6,13 +6,15 @@
 On a runtime without the course (Colab opens a single notebook), the cell installs the course
 release `lib.RELEASE` from the repository named in _config.yml, with `--no-deps`, and then only
 those of its dependencies that are missing: the torch, torchvision, ipywidgets, numpy and
-matplotlib that the runtime brings stay as they are. It recognises the course by its
-distribution, `modern-convnets-course`, not by whether some module named `lib` imports (any
-`lib/` folder in the working directory would). An older release is upgraded; a working copy
-installed editable (`pip install -e .`, as scripts/setup.sh and Binder do) is never replaced;
-the release itself, or a newer one, is left alone, so a second run does nothing. The variable
-COURSE_SOURCE, when set, is installed instead of the release (any pip target: a local copy of
-the repository, a wheel): the cell is tested against a copy without editing it.
+matplotlib that the runtime brings stay as they are. It recognises the course by what is
+its own, not by whether some module named `lib` imports (any `lib/` folder in the working
+directory would): a checkout is a `lib` next to a pyproject.toml naming the course's
+distribution, `modern-convnets-course` (an editable install, as scripts/setup.sh and Binder
+make, or the repository on the path), and is never replaced; otherwise the distribution's
+installed version decides: missing or an older release is installed, the release itself or a
+newer one is left alone, so a second run does nothing. The variable COURSE_SOURCE, when set,
+is installed instead of the release (any pip target: a local copy of the repository, a wheel):
+the cell is tested against a copy without editing it.
 
 A chapter's cell is replaced when its first code cell is an older version of this one, and
 inserted before the first code cell otherwise. tests/test_book.py checks that every chapter
@@ -36,7 +38,8 @@ TAGS = ["hide-input"]
 CELL = string.Template('''\
 # Colab and other fresh runtimes: install the course package, release $release, keeping the torch,
 # ipywidgets, numpy and matplotlib already there. A second run, or a local install, does nothing.
-import importlib, importlib.metadata as metadata, json, os, re, subprocess, sys
+import importlib, importlib.metadata as metadata, importlib.util, os, re, subprocess, sys
+from pathlib import Path
 
 
 def installed(name):
@@ -46,16 +49,20 @@ def installed(name):
         return None
 
 
-def older_than_release(course):
-    \"\"\"No course, or an older release; an editable working copy (pip install -e) is kept.\"\"\"
-    if course is None:
-        return True
-    if json.loads(course.read_text("direct_url.json") or "{}").get("dir_info", {}).get("editable"):
+def working_copy():
+    \"\"\"`lib` comes from a checkout of the course (pip install -e ., Binder): never replaced.\"\"\"
+    spec = importlib.util.find_spec("lib")
+    if spec is None or spec.origin is None:
         return False
-    return [int(n) for n in course.version.split(".")] < $version
+    project = Path(spec.origin).parent.parent / "pyproject.toml"
+    return project.is_file() and 'name = "$distribution"' in project.read_text()
 
 
-if older_than_release(installed("$distribution")):
+def older_than_release(course):
+    return course is None or [int(n) for n in course.version.split(".")] < $version
+
+
+if not working_copy() and older_than_release(installed("$distribution")):
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     source = os.environ.get("COURSE_SOURCE", "$source")
     subprocess.run(pip + ["--no-deps", "--force-reinstall", source], check=True)

@@ -2,9 +2,9 @@
 
 The end-to-end run (a fresh environment shaped like Colab's, the cell run twice against a local
 copy of the repository) is scripts/simulate_colab.py; these cases are its decisions alone."""
+import importlib.machinery
 import importlib.metadata
 import importlib.util
-import json
 import subprocess
 import sys
 import tomllib
@@ -26,23 +26,35 @@ RELEASE_TARGET = f"git+{lib.REPOSITORY}@{lib.RELEASE}"
 
 
 class Distribution:
-    def __init__(self, version, editable=False):
+    def __init__(self, version):
         self.version = version
-        self.direct_url = json.dumps({"url": "file:///x", "dir_info": {"editable": True}}) if editable else None
-
-    def read_text(self, name):
-        return self.direct_url if name == "direct_url.json" else None
 
 
-def run_cell(monkeypatch, installed: dict, env=None):
-    """Run the cell with `installed` ({name: Distribution}) as the runtime's packages; the pip
-    commands it ran, each as its arguments after `pip install -q`."""
+def checkout(where: Path, name=COURSE) -> Path:
+    """A folder holding `lib/` and a pyproject.toml naming the distribution `name`."""
+    (where / "lib").mkdir(parents=True)
+    (where / "lib" / "__init__.py").write_text("")
+    (where / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n')
+    return where / "lib"
+
+
+def run_cell(monkeypatch, installed: dict, lib_at: Path | None = None, env=None):
+    """Run the cell with `installed` ({name: Distribution}) as the runtime's packages and `lib`
+    imported from the folder `lib_at` (None: no module `lib`); the pip commands it ran, each as
+    its arguments after `pip install -q`."""
     commands = []
+    find_spec = importlib.util.find_spec
 
     def distribution(name):
         if name not in installed:
             raise importlib.metadata.PackageNotFoundError(name)
         return installed[name]
+
+    def lib_spec(name, *args):
+        if name != "lib":
+            return find_spec(name, *args)
+        return None if lib_at is None else importlib.machinery.ModuleSpec(
+            "lib", None, origin=str(lib_at / "__init__.py"))
 
     def run(args, check):
         assert args[:5] == [sys.executable, "-m", "pip", "install", "-q"] and check
@@ -53,6 +65,7 @@ def run_cell(monkeypatch, installed: dict, env=None):
 
     monkeypatch.setattr(importlib.metadata, "distribution", distribution)
     monkeypatch.setattr(importlib.metadata, "requires", lambda name: list(DEPENDENCIES))
+    monkeypatch.setattr(importlib.util, "find_spec", lib_spec)
     monkeypatch.setattr(subprocess, "run", run)
     monkeypatch.delenv("COURSE_SOURCE", raising=False)
     for name, value in (env or {}).items():
@@ -98,24 +111,31 @@ def test_a_second_run_does_nothing(monkeypatch):
     assert run_cell(monkeypatch, have) == []
 
 
-@pytest.mark.parametrize("version, editable, installs", [
-    ("0.1.0", False, True),             # an older release is upgraded
-    (lib.__version__, False, False),    # the release itself is left alone
-    ("99.0.0", False, False),           # so is a newer one
-    ("0.1.0", True, False),             # and a working copy installed with pip install -e
+@pytest.mark.parametrize("version, installs", [
+    ("0.1.0", True),             # an older release is upgraded
+    (lib.__version__, False),    # the release itself is left alone
+    ("99.0.0", False),           # so is a newer one
 ])
-def test_what_is_installed_decides(monkeypatch, version, editable, installs):
-    commands = run_cell(monkeypatch, colab(**{COURSE: Distribution(version, editable)}))
+def test_the_installed_release_decides(monkeypatch, tmp_path, version, installs):
+    site = tmp_path / "site-packages" / "lib"  # an installed release: no pyproject.toml beside it
+    commands = run_cell(monkeypatch, colab(**{COURSE: Distribution(version)}), lib_at=site)
     assert (commands != []) == installs
 
 
+def test_a_checkout_is_never_replaced(monkeypatch, tmp_path):
+    """pip install -e . (scripts/setup.sh, Binder) or the repository on the path, whatever its
+    metadata says: an older version number, or none at all."""
+    copy = checkout(tmp_path / "course")
+    assert run_cell(monkeypatch, colab(**{COURSE: Distribution("0.1.0")}), lib_at=copy) == []
+    assert run_cell(monkeypatch, colab(), lib_at=copy) == []
+    assert run_cell(monkeypatch, colab(), lib_at=ROOT / "lib") == []
+
+
 def test_a_folder_named_lib_is_not_the_course(monkeypatch, tmp_path):
-    """`lib` importing from the working directory says nothing: the distribution is looked up."""
-    (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "__init__.py").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert run_cell(monkeypatch, colab())[0][-1] == RELEASE_TARGET
+    """A `lib` that imports from the working directory, even beside another project's
+    pyproject.toml, says nothing: the course is not there, and is installed."""
+    other = checkout(tmp_path / "elsewhere", name="someone-elses-project")
+    assert run_cell(monkeypatch, colab(), lib_at=other)[0][-1] == RELEASE_TARGET
 
 
 def test_course_source_points_the_cell_at_another_copy(monkeypatch, tmp_path):

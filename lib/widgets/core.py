@@ -6,10 +6,11 @@ or any object with `_repr_html_`, such as `lib.cost.Cost`). For an invalid combi
 message instead of a traceback.
 
 `explore(fn, controls)` returns an `Explorer`. In a live kernel it is an ipywidgets box with one
-slider or dropdown per control. Its display also carries a static HTML version: `fn` evaluated
-by `lib` over the whole control grid, with a few lines of JavaScript that pick the stored
-answer for the chosen values. Pages of the built book, where no kernel runs, show that version,
-so every number a reader sees there still comes from `lib`.
+slider or dropdown per control, under ipywidgets 8 or Colab's 7.7 alike. Its display also
+carries a static HTML version: `fn` evaluated by `lib` over the whole control grid, with a few
+lines of JavaScript that pick the stored answer for the chosen values. Pages of the built book,
+where no kernel runs, and any front end without a widget manager show that version, so every
+number a reader sees there still comes from `lib`.
 """
 from __future__ import annotations
 
