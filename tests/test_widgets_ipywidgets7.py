@@ -1,8 +1,9 @@
 """The chapters' explorers under ipywidgets 7.7.1, the release Colab ships: a small environment
-made for the session (this Python's packages, with ipywidgets 7.7.1 over them) runs
+made for the session (ipywidgets 7.7.1 over this environment's packages) runs
 tests/test_widgets_chapters.py and the shell's own tests again."""
 import os
 import subprocess
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -18,11 +19,17 @@ TESTS = ["tests/test_widgets_chapters.py", "tests/test_widgets_core.py"]
 
 @pytest.fixture(scope="session")
 def python7(tmp_path_factory):
-    """A Python that sees every package installed here, and ipywidgets 7.7.1 before them."""
+    """A Python that has ipywidgets 7.7.1 and, behind it, every package of this environment
+    (a venv or not: `--system-site-packages` would reach the base interpreter's instead)."""
     where = tmp_path_factory.mktemp("ipywidgets7")
-    venv.create(where, system_site_packages=True, with_pip=True)
+    venv.create(where, with_pip=True)
     python = where / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", *PACKAGES], check=True)
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    here = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site) / "this-environment.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({path!r})" for path in here) + "\n")
     return python
 
 
