@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from lib.source import Source
+
 
 def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3):
     """Grey images (N, H, W) in a grid, each with its title; returns the figure."""
@@ -42,37 +44,6 @@ def training_curves(history, ax=None):
 def show_source(*objs):
     """The source of `lib` objects, highlighted: chapters show library code instead of copying it."""
     return Source(*objs)
-
-
-class Source:
-    """Source code with the file it comes from; HTML (highlighted) in a notebook, text elsewhere."""
-
-    def __init__(self, *objs):
-        import inspect
-        from pathlib import Path
-
-        root = Path(__file__).resolve().parent.parent
-        self.parts = []
-        for obj in objs:
-            lines, first = inspect.getsourcelines(obj)
-            path = Path(inspect.getsourcefile(obj)).resolve()
-            where = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-            self.parts.append((f"{where}, lines {first}-{first + len(lines) - 1}", "".join(lines)))
-
-    def __repr__(self):
-        return "\n".join(f"# {where}\n{code}" for where, code in self.parts)
-
-    def _repr_html_(self):
-        import html
-
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import PythonLexer
-
-        formatter = HtmlFormatter(noclasses=True, style="friendly")
-        return "".join(
-            f"<div style='font-size:80%;color:#666;margin-top:0.4em'>{html.escape(where)}</div>"
-            + highlight(code, PythonLexer(), formatter) for where, code in self.parts)
 
 
 def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = None,
