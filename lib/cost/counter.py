@@ -165,11 +165,10 @@ _INPUT_SHAPES = {1: ("(C, L)", "(3, 224)"), 2: ("(C, H, W)", "(3, 224, 224)"),
 
 
 def _check_input_size(model: nn.Module, input_size) -> tuple[int, ...]:
-    """The size of one input as a tuple of positive ints: (C, H, W) for a model of 2-D
-    convolutions, (C, L) for 1-D, (C, D, H, W) for 3-D, any length for a model without them."""
-    dims = {len(m.kernel_size) for m in model.modules()
-            if isinstance(m, nn.modules.conv._ConvNd)}
-    d = dims.pop() if len(dims) == 1 else None
+    """The size of one input as a tuple of positive ints: (C, H, W) for a model whose first
+    convolution is 2-D, (C, L) for 1-D, (C, D, H, W) for 3-D, any length for a model without."""
+    d = next((len(m.kernel_size) for m in model.modules()
+              if isinstance(m, nn.modules.conv._ConvNd)), None)
     wanted, example = _INPUT_SHAPES.get(d, ("the shape", "(3, 224, 224)"))
     hint = f"pass {wanted} of one input, without the batch dimension, e.g. {example}"
     if input_size is None:
