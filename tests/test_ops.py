@@ -173,7 +173,7 @@ def test_one_by_one_convolution_is_a_dense_layer_on_every_pixel():
     (lambda: ops.conv2d(torch.ones(1, 6, 5, 5), torch.ones(4, 3, 3, 3), groups=4), "groups=4 must be a positive integer dividing"),
     (lambda: ops.conv2d(torch.ones(1, 6, 5, 5), torch.ones(4, 2, 3, 3), groups=2), "weight expects 2 per group x 2 groups = 4"),
     (lambda: ops.conv1x1(torch.ones(3, 2, 2), torch.ones(4, 2)), "x has 3 channels"),
-    (lambda: ops.pool2d(torch.ones(4, 4), 2, mode="median"), "mode='median'; valid: max, avg"),
+    (lambda: ops.pool2d(torch.ones(4, 4), 2, mode="median"), "mode='median'; valid: 'max', 'avg'"),
     (lambda: ops.pool2d(torch.ones(4, 4), 2, padding=2), "padding 2 is more than half the pooling window 2"),
     (lambda: ops.pool2d(torch.ones(4, 4), 5), "kernel size 5 is larger than the padded input 4"),
     (lambda: ops.corr2d([[1.0]], torch.ones(1, 1)), "x must be a tensor, got list"),

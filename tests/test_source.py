@@ -69,6 +69,6 @@ def test_html_and_text_show_the_same_source():
     from lib import cost
     shown = show_source(cost.conv_output_size, cost.Cost)
     (where, code), _ = shown.parts
-    assert where.startswith("lib/cost") and ", lines " in where
+    assert where.startswith("lib/geometry.py") and ", lines " in where
     assert text_of(shown._repr_html_()) == "".join(w + c for w, c in shown.parts)
     assert repr(shown) == "\n".join(f"# {w}\n{c}" for w, c in shown.parts)
