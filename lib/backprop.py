@@ -27,18 +27,14 @@ import torch
 from torch import nn
 
 from lib import ops
-from lib.cost import conv_output_size
+from lib.checks import integer, one_of
+from lib.geometry import conv_output_size
 
 
 def _check_4d(name, t):
     if not isinstance(t, torch.Tensor) or t.dim() != 4:
         shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
         raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W), got {shape}")
-
-
-def _check_size(label, value, low):
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
 
 
 def rot180(w: torch.Tensor) -> torch.Tensor:
@@ -52,7 +48,7 @@ def dilate(delta: torch.Tensor, stride: int) -> torch.Tensor:
     A stride-s convolution is a stride-1 convolution of which only every s-th output is kept;
     the outputs it skipped receive no gradient, which is what the zeros say.
     """
-    _check_size("stride", stride, 1)
+    integer("stride", stride)
     if stride == 1:
         return delta
     *lead, h, w = delta.shape
@@ -78,8 +74,9 @@ def conv2d_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int
     _check_4d("grad_out", grad_out)
     m = _conv_output(x.shape[-2:], kernel_size, stride, padding)
     if grad_out.shape[0] != x.shape[0] or tuple(grad_out.shape[-2:]) != m:
-        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a {kernel_size}x{kernel_size} "
-                         f"convolution with stride {stride} and padding {padding} of x {tuple(x.shape)} "
+        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a "
+                         f"{kernel_size}x{kernel_size} convolution with stride {stride} and "
+                         f"padding {padding} of x {tuple(x.shape)} "
                          f"gives outputs of shape ({x.shape[0]}, O, {m[0]}, {m[1]})")
     x = ops.pad2d(x, padding)
     g = ops.conv2d(x.transpose(0, 1), dilate(grad_out, stride).transpose(0, 1))  # (C, O, >=k, >=k)
@@ -101,9 +98,10 @@ def conv2d_input_grad(grad_out: torch.Tensor, w: torch.Tensor, input_size, strid
     h, wd = input_size
     m = _conv_output((h, wd), k, stride, padding)
     if grad_out.shape[1] != w.shape[0] or tuple(grad_out.shape[-2:]) != m:
-        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a {k}x{k} convolution with "
-                         f"{w.shape[0]} output channels, stride {stride} and padding {padding} of a "
-                         f"{h}x{wd} input gives outputs of shape (N, {w.shape[0]}, {m[0]}, {m[1]})")
+        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, but a {k}x{k} "
+                         f"convolution with {w.shape[0]} output channels, stride {stride} and "
+                         f"padding {padding} of a {h}x{wd} input gives outputs of shape "
+                         f"(N, {w.shape[0]}, {m[0]}, {m[1]})")
     delta = ops.pad2d(dilate(grad_out, stride), k - 1)
     g = ops.conv2d(delta, rot180(w).transpose(0, 1))  # (N, C, (m-1)s + k, ...)
     hp, wp = h + 2 * padding, wd + 2 * padding
@@ -121,9 +119,9 @@ def conv2d_bias_grad(grad_out: torch.Tensor) -> torch.Tensor:
 # --- Pooling --------------------------------------------------------------------------------
 
 def _pool_geometry(input_size, kernel_size, stride):
-    _check_size("kernel size", kernel_size, 1)
+    integer("kernel_size", kernel_size)
     stride = kernel_size if stride is None else stride
-    _check_size("stride", stride, 1)
+    integer("stride", stride)
     return stride, _conv_output(input_size, kernel_size, stride, 0)
 
 
@@ -138,10 +136,12 @@ def max_pool2d_backward(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: in
     _check_4d("grad_out", grad_out)
     s, (mh, mw) = _pool_geometry(tuple(x.shape[-2:]), kernel_size, stride)
     if grad_out.shape[:2] != x.shape[:2] or tuple(grad_out.shape[-2:]) != (mh, mw):
-        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}; {kernel_size}x{kernel_size} "
-                         f"pooling with stride {s} of x {tuple(x.shape)} gives {(*x.shape[:2], mh, mw)}")
+        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}; "
+                         f"{kernel_size}x{kernel_size} pooling with stride {s} of x "
+                         f"{tuple(x.shape)} gives {(*x.shape[:2], mh, mw)}")
     k = kernel_size
-    winner = ops.windows(x, k, s).reshape(*grad_out.shape, k * k).argmax(dim=-1)  # (N, C, mh, mw), index a*k + b inside the window
+    # (N, C, mh, mw): the index a*k + b of each window's maximum inside the window
+    winner = ops.windows(x, k, s).reshape(*grad_out.shape, k * k).argmax(dim=-1)
     dx = torch.zeros_like(x)
     for a in range(k):
         for b in range(k):
@@ -151,13 +151,15 @@ def max_pool2d_backward(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: in
 
 def avg_pool2d_backward(grad_out: torch.Tensor, input_size, kernel_size: int,
                         stride: int | None = None) -> torch.Tensor:
-    """The gradient of average pooling: each window's gradient, times 1/(k*k), to all its inputs."""
+    """The gradient of average pooling: each window's gradient, times 1/(k*k), to all its
+    inputs."""
     _check_4d("grad_out", grad_out)
     h, w = input_size
     s, (mh, mw) = _pool_geometry((h, w), kernel_size, stride)
     if tuple(grad_out.shape[-2:]) != (mh, mw):
-        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}; {kernel_size}x{kernel_size} "
-                         f"pooling with stride {s} of a {h}x{w} input gives {mh}x{mw} outputs")
+        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}; "
+                         f"{kernel_size}x{kernel_size} pooling with stride {s} of a {h}x{w} "
+                         f"input gives {mh}x{mw} outputs")
     k = kernel_size
     dx = grad_out.new_zeros(*grad_out.shape[:2], h, w)
     for a in range(k):
@@ -173,7 +175,8 @@ ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "ReLU": nn.ReLU}  # the n
 
 
 def deep_stack(activation: str = "ReLU", depth: int = 20, width: int = 16, in_channels: int = 1,
-               image_size: int = 16, num_classes: int = 10, init: str = "matched") -> nn.Sequential:
+               image_size: int = 16, num_classes: int = 10,
+               init: str = "matched") -> nn.Sequential:
     """`depth` 3x3 convolutions (padding 1, `width` channels), each followed by `activation`,
     and a linear classifier.
 
@@ -182,12 +185,10 @@ def deep_stack(activation: str = "ReLU", depth: int = 20, width: int = 16, in_ch
     "kaiming" (He) doubles it for ReLU, which zeroes half its inputs, variance 2 / fan_in;
     "matched" is Xavier for sigmoid and tanh and Kaiming for ReLU.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation={activation!r}; valid: {', '.join(ACTIVATIONS)}")
-    if init not in INITS:
-        raise ValueError(f"init={init!r}; valid: {', '.join(INITS)}")
-    _check_size("depth", depth, 1)
-    _check_size("width", width, 1)
+    one_of("activation", activation, ACTIVATIONS)
+    one_of("init", init, INITS)
+    integer("depth", depth)
+    integer("width", width)
     if init == "matched":
         init = "kaiming" if activation == "ReLU" else "xavier"
     act = ACTIVATIONS[activation]
@@ -202,14 +203,16 @@ def deep_stack(activation: str = "ReLU", depth: int = 20, width: int = 16, in_ch
             nn.init.zeros_(conv.bias)
         layers += [conv, act()]
         c = width
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * image_size * image_size, num_classes))
+    return nn.Sequential(*layers, nn.Flatten(),
+                         nn.Linear(width * image_size * image_size, num_classes))
 
 
-def gradient_norms(activation: str = "ReLU", depth: int = 20, width: int = 16, image_size: int = 16,
-                   init: str = "matched", batch_size: int = 8, seed: int = 0,
+def gradient_norms(activation: str = "ReLU", depth: int = 20, width: int = 16,
+                   image_size: int = 16, init: str = "matched", batch_size: int = 8, seed: int = 0,
                    dtype: torch.dtype = torch.float32) -> list[float]:
-    """The norm of dE/dw of each convolution in `deep_stack`, from the input side to the output side,
-    for one cross-entropy loss on a batch of random images and labels (reproducible from `seed`).
+    """The norm of dE/dw of each convolution in `deep_stack`, from the input side to the output
+    side, for one cross-entropy loss on a batch of random images and labels (reproducible from
+    `seed`).
 
     In float32 (what networks train in) gradients below about 1e-45 underflow to exactly 0;
     float64 reaches down to about 1e-323."""
@@ -229,6 +232,7 @@ def geometric_mean_ratio(norms) -> float:
     if len(norms) < 2:
         raise ValueError(f"need the norms of at least two layers, got {len(norms)}")
     if min(norms) <= 0:
-        raise ValueError(f"layer {norms.index(min(norms)) + 1}'s gradient norm is {min(norms)}: it has "
-                         f"underflowed (or the layer is dead); measure in float64 or over fewer layers")
+        raise ValueError(f"layer {norms.index(min(norms)) + 1}'s gradient norm is "
+                         f"{min(norms)}: it has underflowed (or the layer is dead); measure in "
+                         f"float64 or over fewer layers")
     return math.exp((math.log(norms[0]) - math.log(norms[-1])) / (len(norms) - 1))

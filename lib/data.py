@@ -10,6 +10,14 @@ data/downloads/. When it cannot be (no network), or when the environment variabl
 `COURSE_DATA=offline` asks for it, `load` falls back to `data/mnist_5k.npz`: 5,000 real MNIST
 digits, 4,000 for training and 1,000 for test, 10 classes of 28x28 grey images like
 Fashion-MNIST. It says so in one printed line; the dataset in use is always `data.source`.
+`COURSE_DATA` may be `auto` (the same as unset) or `offline`; any other value is refused.
+
+Files are checked before anything trains on them. A download goes to a temporary name, is
+compared with its checksum (torchvision's MD5s for Fashion-MNIST, `OFFLINE_SHA256` for the
+offline file) and only then renamed into place, so an error page or an interrupted download is
+never taken for the dataset. A cached download that no longer reads is downloaded again. The
+offline file is read without unpickling anything and checked for the shapes, labels and images
+it must hold; a `DataFileError` names the file, what is wrong and what to do.
 
 The whole dataset lives in memory as one tensor (on the GPU when there is one), normalised once
 to zero mean and unit variance with the training set's statistics. A minibatch is drawn by
@@ -21,8 +29,15 @@ and test tensors fit in `MAX_RESIZED_BYTES`; beyond that (Fashion-MNIST at 64x64
 """
 from __future__ import annotations
 
+import hashlib
+import http.client
 import os
+import shutil
 import socket
+import tempfile
+import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -43,6 +58,12 @@ MAX_RESIZED_BYTES = 2 ** 30
 #: Seconds to wait for a download server before falling back to the offline dataset.
 DOWNLOAD_TIMEOUT = 20
 
+#: What the environment variable COURSE_DATA may say (unset or empty means "auto").
+COURSE_DATA_MODES = {
+    "auto": "Fashion-MNIST, falling back to the offline digits when it cannot be downloaded",
+    "offline": "the offline digits shipped in data/, with no download",
+}
+
 
 def data_dir() -> Path:
     """The repository's data/ folder (or ./data when the library is installed elsewhere)."""
@@ -51,6 +72,11 @@ def data_dir() -> Path:
 
 
 OFFLINE_FILE = "mnist_5k.npz"
+#: SHA-256 of data/mnist_5k.npz: a fetched copy must match it before it is saved.
+OFFLINE_SHA256 = "4b84859b44455f8a525644d3a243d8a768ab925645d939ce5683ba7bea10871b"
+#: The arrays of the offline file: uint8 images (N, 28, 28) and uint8 labels 0-9 (N,).
+OFFLINE_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+IMAGE_SHAPE = (28, 28)
 
 
 def default_device() -> torch.device:
@@ -199,18 +225,108 @@ def _check_size(resize) -> tuple[int, int] | None:
     return size
 
 
-def _fashion_mnist(root: Path):
-    """Fashion-MNIST as uint8 tensors, downloaded when missing. Raises on any failure."""
-    from torchvision.datasets import FashionMNIST
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
-    try:
-        train = FashionMNIST(root=str(root), train=True, download=True)
-        test = FashionMNIST(root=str(root), train=False, download=True)
-    finally:
-        socket.setdefaulttimeout(previous)
-    return train.data, train.targets, test.data, test.targets
+class DataFileError(ValueError):
+    """A dataset file that cannot be used; the message names the file, what is wrong and what to do."""
 
+
+class DownloadError(OSError):
+    """A download that failed or did not match its checksum; nothing was saved."""
+
+
+# ---- Reading and checking files -----------------------------------------------------------------
+
+def _describe(head: bytes) -> str:
+    """What a file that should be an .npz archive is, judged from its first bytes."""
+    if not head:
+        return "empty (0 bytes)"
+    if head.lstrip().startswith(b"<"):
+        return "an HTML or XML page (a web server's error or sign-in page, not the data)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single NumPy array (.npy), not an archive of arrays (.npz)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive"
+    return f"not a NumPy .npz archive (it begins {head[:12]!r})"
+
+
+def _read_npz(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The arrays `names` of the .npz file `path`, read without unpickling anything."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if not head.startswith(b"PK\x03\x04"):
+        raise DataFileError(f"the file is {_describe(head)}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in names if k in f.files}
+            held = f.files
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise DataFileError(f"the file is truncated or corrupt ({type(e).__name__}: {e})") from None
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise DataFileError("the file holds pickled Python objects, which are never loaded "
+                                "(code could run from them); it was not written by "
+                                "scripts/make_offline_data.py") from None
+        raise DataFileError(f"the file is corrupt (ValueError: {e})") from None
+    missing = [k for k in names if k not in arrays]
+    if missing:
+        raise DataFileError(f"the archive lacks {', '.join(missing)} (it holds {', '.join(held) or 'nothing'})")
+    return arrays
+
+
+def _check_split(images: np.ndarray, labels: np.ndarray, names: tuple[str, str]) -> None:
+    """Images are uint8 (N, 28, 28) with N >= 1, and each has a label from 0 to 9."""
+    x, y = names
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise DataFileError(f"{x} has shape {images.shape} and dtype {images.dtype}; "
+                            f"expected grey levels of dtype uint8 and shape (N, 28, 28)")
+    if len(images) == 0:
+        raise DataFileError(f"{x} holds no images")
+    if labels.ndim != 1 or labels.dtype.kind not in "ui":
+        raise DataFileError(f"{y} has shape {labels.shape} and dtype {labels.dtype}; "
+                            f"expected integer labels of shape (N,)")
+    if len(labels) != len(images):
+        raise DataFileError(f"{x} holds {len(images):,} images but {y} holds {len(labels):,} labels")
+    outside = labels[(labels < 0) | (labels > 9)]
+    if len(outside):
+        raise DataFileError(f"{len(outside):,} of the {len(labels):,} labels in {y} are outside 0-9 "
+                            f"(for example {outside[0]})")
+
+
+def _check_not_blank(images: np.ndarray, name: str) -> None:
+    """No image is one flat grey level: a handwritten digit never is."""
+    flat = images.reshape(len(images), -1)
+    blank = np.flatnonzero(flat.min(axis=1) == flat.max(axis=1))
+    if len(blank):
+        i, value = blank[0], flat[blank[0], 0]
+        what = "all zero (black)" if value == 0 else f"constant (every pixel is {value})"
+        raise DataFileError(f"{len(blank):,} of the {len(images):,} images in {name} are blank: "
+                            f"{name}[{i}] is {what}; real digits never are")
+
+
+def _remedy(path: Path) -> str:
+    """What a reader can do about a bad offline file: restore it, or have it fetched again."""
+    if (path.parent.parent / "scripts" / "make_offline_data.py").is_file():
+        return (f"Restore it with `git checkout -- data/{path.name}`, or re-create it with "
+                f"`python scripts/make_offline_data.py`.")
+    return f"Delete it and run again: it will be fetched from {offline_url()}."
+
+
+def _offline(path: Path) -> tuple[torch.Tensor, ...]:
+    """The offline dataset's (x_train, y_train, x_test, y_test), fetched first if it is missing."""
+    if not path.is_file():
+        _fetch_offline(path)
+    try:
+        arrays = _read_npz(path, OFFLINE_ARRAYS)
+        for split in ("train", "test"):
+            x, y = f"x_{split}", f"y_{split}"
+            _check_split(arrays[x], arrays[y], (x, y))
+            _check_not_blank(arrays[x], x)
+    except DataFileError as e:
+        raise DataFileError(f"The offline dataset {path} cannot be used: {e}. {_remedy(path)}") from None
+    return tuple(torch.from_numpy(arrays[k]).long() if k.startswith("y") else torch.from_numpy(arrays[k])
+                 for k in OFFLINE_ARRAYS)
+
+
+# ---- Downloads ----------------------------------------------------------------------------------
 
 def offline_url() -> str:
     """Where the shipped offline file lives in the repository, for installs without it (Colab)."""
@@ -219,37 +335,110 @@ def offline_url() -> str:
             + f"/{BRANCH}/data/{OFFLINE_FILE}")
 
 
+def _download(url: str, path: Path, sha256: str) -> None:
+    """Save `url` as `path` if its SHA-256 is `sha256`: written to a temporary file, checked, renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        digest, head, size = hashlib.sha256(), b"", 0
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            while chunk := response.read(1 << 16):
+                head, size = head or chunk[:64], size + len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+            if getattr(response, "length", None):  # what the server announced and did not send
+                raise DownloadError(f"the download of {url} stopped after {size:,} bytes, "
+                                    f"{response.length:,} bytes short")
+        if digest.hexdigest() != sha256:
+            raise DownloadError(f"what {url} sent is {_describe(head)}, with SHA-256 "
+                                f"{digest.hexdigest()[:16]}..., not the expected {sha256[:16]}...")
+        os.replace(partial, path)
+    except DownloadError:
+        raise
+    except (OSError, http.client.HTTPException) as e:
+        raise DownloadError(f"could not fetch {url} ({type(e).__name__}: {e})") from e
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
 def _fetch_offline(path: Path) -> None:
-    import urllib.request
     url = offline_url()
     print(f"{path} is not here (the course package was installed without its repository): "
           f"fetching it from {url}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
-            payload = response.read()
-    except OSError as e:
-        print(f"could not fetch {url}: {e}")
-        return
-    path.write_bytes(payload)
+        _download(url, path, OFFLINE_SHA256)
+    except DownloadError as e:
+        raise DownloadError(f"The offline dataset {path} is missing and was not fetched: {e}. "
+                            f"Nothing was saved; check the connection and run again, or copy "
+                            f"data/{OFFLINE_FILE} from the course repository to {path}.") from None
 
 
-def _offline(path: Path):
-    if not path.is_file():
-        _fetch_offline(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the offline dataset {path} is missing; run `python scripts/make_offline_data.py` "
-            f"in the course repository, or work online so that Fashion-MNIST can be downloaded")
-    with np.load(path) as f:
-        return tuple(torch.from_numpy(f[k]).long() if k.startswith("y") else torch.from_numpy(f[k])
-                     for k in ("x_train", "y_train", "x_test", "y_test"))
+def _fashion_mnist(root: Path) -> tuple[torch.Tensor, ...]:
+    """Fashion-MNIST's (x_train, y_train, x_test, y_test) from `root`/FashionMNIST, downloading
+    it when it is not there and again when the copy there no longer reads."""
+    folder = root / "FashionMNIST"
+    if all(path.is_file() for path in _fashion_mnist_files(folder)):
+        try:
+            return _read_fashion_mnist(folder)
+        except DataFileError as e:
+            print(f"The downloaded Fashion-MNIST in {folder} is corrupt ({e}): downloading it again.")
+    return _download_fashion_mnist(root)
 
 
-def _why_offline() -> str | None:
-    if os.environ.get("COURSE_DATA", "").lower() == "offline":
-        return "COURSE_DATA=offline"
-    return None
+def _fashion_mnist_files(folder: Path) -> list[Path]:
+    """torchvision's four files, in the order x_train, y_train, x_test, y_test."""
+    from torchvision.datasets import FashionMNIST
+    return [folder / "raw" / Path(name).stem for name, _ in FashionMNIST.resources]
+
+
+def _read_fashion_mnist(folder: Path) -> tuple[torch.Tensor, ...]:
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+    paths = _fashion_mnist_files(folder)
+    arrays = []
+    for path, read in zip(paths, (read_image_file, read_label_file) * 2):
+        try:
+            arrays.append(read(str(path)))
+        except (AssertionError, RuntimeError, TypeError, ValueError, KeyError) as e:
+            raise DataFileError(f"{path} does not read ({type(e).__name__}: {e or 'bad header'})") from None
+    for i in (0, 2):
+        _check_split(arrays[i].numpy(), arrays[i + 1].numpy(), (str(paths[i]), str(paths[i + 1])))
+    return tuple(arrays)
+
+
+def _download_fashion_mnist(root: Path) -> tuple[torch.Tensor, ...]:
+    """Download Fashion-MNIST into a temporary folder (torchvision checks each file's MD5), read
+    it, and only then put it in place of `root`/FashionMNIST."""
+    from torchvision.datasets import FashionMNIST
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".FashionMNIST-") as partial:
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+        try:
+            FashionMNIST(root=partial, download=True)
+        except (OSError, RuntimeError) as e:
+            raise DownloadError(" ".join(f"{type(e).__name__}: {e}".split())[:300]) from e
+        finally:
+            socket.setdefaulttimeout(previous)
+        fresh = Path(partial) / "FashionMNIST"
+        arrays = _read_fashion_mnist(fresh)
+        folder = root / "FashionMNIST"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(fresh, folder)
+        except OSError:
+            if not folder.is_dir():
+                raise  # else another process has just put its own checked download there
+    return arrays
+
+
+def _course_data() -> str:
+    """COURSE_DATA's mode: "auto" when unset or empty, else one of `COURSE_DATA_MODES`."""
+    value = os.environ.get("COURSE_DATA", "").strip().lower() or "auto"
+    if value not in COURSE_DATA_MODES:
+        valid = "; ".join(f"{k!r} ({v})" for k, v in COURSE_DATA_MODES.items())
+        raise ValueError(f"COURSE_DATA={os.environ['COURSE_DATA']!r}; valid: {valid}, or unset")
+    return value
 
 
 def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device=None,
@@ -272,14 +461,15 @@ def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device
 
     arrays, reason = None, None
     if name == "fashion_mnist":
-        reason = _why_offline()
-        if reason is None:
+        if _course_data() == "offline":
+            reason = "COURSE_DATA=offline"
+        else:
             try:
                 arrays = _fashion_mnist(root / "downloads")
-                source = "Fashion-MNIST (torchvision), 60,000 training and 10,000 test images"
-                classes = FASHION_MNIST_CLASSES
-            except Exception as e:  # any failure to download or read falls back, and says why
-                reason = f"download failed: {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"
+            except DownloadError as e:
+                reason = f"download failed: {e}"
+    else:
+        _course_data()  # a misspelt COURSE_DATA is refused whichever dataset is asked for
     if arrays is None:
         arrays = _offline(root / OFFLINE_FILE)
         classes = DIGITS
@@ -290,6 +480,10 @@ def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device
             print(f"Fashion-MNIST not used ({reason}): training on the offline dataset, "
                   f"{n_train + n_test:,} real MNIST digits from data/{OFFLINE_FILE} "
                   f"({n_train:,} training, {n_test:,} test images, 10 classes).")
+    else:
+        classes = FASHION_MNIST_CLASSES
+        source = (f"Fashion-MNIST (torchvision), {len(arrays[1]):,} training and "
+                  f"{len(arrays[3]):,} test images")
 
     x_train, y_train, x_test, y_test = arrays
     x_train = x_train.to(torch.float32).div_(255).unsqueeze(1)  # (N, 1, 28, 28)

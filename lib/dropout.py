@@ -16,10 +16,11 @@ import itertools
 import torch
 from torch import nn
 
+from lib.checks import integer, probability
+
 
 def _check_p(p):
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"dropout probability p must be a number in [0, 1], got {p!r}")
+    probability("dropout probability p", p, one=True)
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True) -> torch.Tensor:
@@ -59,8 +60,7 @@ def masks(n: int, p: float = 0.5):
     p may be a `fractions.Fraction` (or a sympy number) to keep the probabilities exact.
     """
     _check_p(float(p))
-    if not isinstance(n, int) or n < 1 or n > 16:
-        raise ValueError(f"number of units must be an integer from 1 to 16 (2^n masks), got {n!r}")
+    integer("number of units n", n, 1, 16)  # 2^n masks
     for mask in itertools.product((1, 0), repeat=n):
         kept = sum(mask)
         yield mask, (1 - p) ** kept * p ** (n - kept)
@@ -75,10 +75,10 @@ def expected_output(weights, inputs, p: float = 0.5, inverted: bool = False):
     """
     weights, inputs = list(weights), list(inputs)
     if len(weights) != len(inputs):
-        raise ValueError(f"{len(weights)} weights but {len(inputs)} inputs: a neuron needs one weight per input")
+        raise ValueError(f"{len(weights)} weights but {len(inputs)} inputs: a neuron needs "
+                         f"one weight per input")
     scale = 1 / (1 - p) if inverted and p != 1 else 1
     total = 0
     for mask, prob in masks(len(weights), p):
         total += prob * sum(w * m * x for w, m, x in zip(weights, mask, inputs)) * scale
     return total
-

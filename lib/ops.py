@@ -13,11 +13,8 @@ import math
 import torch
 from torch import nn
 
-from lib.cost import conv_output_size
-
-
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
+from lib.checks import one_of
+from lib.geometry import conv_output_size, pair
 
 
 def _check_dims(name, t, dims):
@@ -80,13 +77,13 @@ class SparseLinear(nn.Module):
 
 def windows(x: torch.Tensor, kernel_size, stride=1) -> torch.Tensor:
     """Every k_h x k_w window of x: (..., H, W) -> (..., m_h, m_w, k_h, k_w), a view (no copy)."""
-    (k_h, k_w), (s_h, s_w) = _pair(kernel_size), _pair(stride)
+    (k_h, k_w), (s_h, s_w) = pair(kernel_size), pair(stride)
     return x.unfold(-2, k_h, s_h).unfold(-2, k_w, s_w)
 
 
 def pad2d(x: torch.Tensor, padding, value: float = 0.0) -> torch.Tensor:
     """Surround the last two dimensions with `padding` rows and columns of `value`."""
-    p_h, p_w = _pair(padding)
+    p_h, p_w = pair(padding)
     if p_h == p_w == 0:
         return x
     out = x.new_full((*x.shape[:-2], x.shape[-2] + 2 * p_h, x.shape[-1] + 2 * p_w), value)
@@ -96,8 +93,9 @@ def pad2d(x: torch.Tensor, padding, value: float = 0.0) -> torch.Tensor:
 
 def _output_size(x, kernel_size, padding, stride):
     """(m_h, m_w), or a ValueError naming the sizes when the kernel does not fit."""
-    (k_h, k_w), (p_h, p_w), (s_h, s_w) = _pair(kernel_size), _pair(padding), _pair(stride)
-    return (conv_output_size(x.shape[-2], k_h, p_h, s_h), conv_output_size(x.shape[-1], k_w, p_w, s_w))
+    (k_h, k_w), (p_h, p_w), (s_h, s_w) = pair(kernel_size), pair(padding), pair(stride)
+    return (conv_output_size(x.shape[-2], k_h, p_h, s_h),
+            conv_output_size(x.shape[-1], k_w, p_w, s_w))
 
 
 def corr2d(x: torch.Tensor, k: torch.Tensor, padding=0, stride=1) -> torch.Tensor:
@@ -157,7 +155,8 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
            stride=1, padding=0, groups: int = 1) -> torch.Tensor:
     """What `torch.nn.functional.conv2d` computes (a cross-correlation), in one einsum:
 
-        Y[n, o, i, j] = bias[o] + sum_{c in group(o)} sum_a sum_b X[n, c, s*i + a, s*j + b] W[o, c, a, b]
+        Y[n, o, i, j] = bias[o]
+                        + sum_{c in group(o)} sum_a sum_b X[n, c, s*i + a, s*j + b] W[o, c, a, b]
 
     x: (N, C_in, H, W) or (C_in, H, W); weight: (C_out, C_in / groups, k_h, k_w).
     Group g sees input channels g*C_in/groups ... (g+1)*C_in/groups - 1 and produces output
@@ -202,18 +201,18 @@ def conv1x1(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 POOLING_MODES = ("max", "avg")
 
 
-def pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0, mode: str = "max") -> torch.Tensor:
+def pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0,
+           mode: str = "max") -> torch.Tensor:
     """Max or average of every window, channel by channel: (..., H, W) -> (..., m_h, m_w).
 
     `stride` defaults to `kernel_size`, as in PyTorch. Max pooling pads with -inf (padding never
     wins); average pooling pads with zeros and counts them (PyTorch's count_include_pad=True).
     """
-    if mode not in POOLING_MODES:
-        raise ValueError(f"mode={mode!r}; valid: {', '.join(POOLING_MODES)}")
+    one_of("mode", mode, POOLING_MODES)
     _check_dims("x", x, (2, 3, 4))
-    kernel_size = _pair(kernel_size)
-    stride = kernel_size if stride is None else _pair(stride)
-    for p, k in zip(_pair(padding), kernel_size):
+    kernel_size = pair(kernel_size)
+    stride = kernel_size if stride is None else pair(stride)
+    for p, k in zip(pair(padding), kernel_size):
         if p > k // 2:
             raise ValueError(f"padding {p} is more than half the pooling window {k}: "
                              f"a window could hold padding only; use padding <= {k // 2}")

@@ -1,28 +1,10 @@
-"""Plots shared by the chapters: cost bars per layer, training curves, images and filters."""
+"""Plots shared by the chapters: training curves, images, value grids, connections, activations
+and architectures. A `Cost` draws its own bars (`lib.cost.render.bars`)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-
-def cost_bars(cost, ax=None, top: int | None = 30):
-    """Horizontal bars of MACs and parameters per layer, for the `top` costliest layers."""
-    layers = [l for l in cost.layers if l.macs or l.params]
-    if top is not None:
-        layers = sorted(layers, key=lambda l: l.macs, reverse=True)[:top]
-        order = {id(l): i for i, l in enumerate(cost.layers)}
-        layers.sort(key=lambda l: order[id(l)])
-    if ax is None:
-        _, ax = plt.subplots(1, 2, figsize=(10, 0.28 * len(layers) + 1.2), sharey=True)
-    names = [l.name for l in layers]
-    y = range(len(layers))
-    ax[0].barh(y, [l.macs / 1e6 for l in layers], color="#4c72b0")
-    ax[0].set_xlabel("MACs (millions)")
-    ax[1].barh(y, [l.params / 1e6 for l in layers], color="#dd8452")
-    ax[1].set_xlabel("parameters (millions)")
-    ax[0].set_yticks(list(y), names, fontsize=8)
-    ax[0].invert_yaxis()
-    ax[0].figure.tight_layout()
-    return ax
+from lib.source import Source
 
 
 def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3):
@@ -30,7 +12,8 @@ def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3):
     n = len(images)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.3) * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.3) * nrows),
+                             squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -63,39 +46,8 @@ def show_source(*objs):
     return Source(*objs)
 
 
-class Source:
-    """Source code with the file it comes from; HTML (highlighted) in a notebook, text elsewhere."""
-
-    def __init__(self, *objs):
-        import inspect
-        from pathlib import Path
-
-        root = Path(__file__).resolve().parent.parent
-        self.parts = []
-        for obj in objs:
-            lines, first = inspect.getsourcelines(obj)
-            path = Path(inspect.getsourcefile(obj)).resolve()
-            where = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-            self.parts.append((f"{where}, lines {first}-{first + len(lines) - 1}", "".join(lines)))
-
-    def __repr__(self):
-        return "\n".join(f"# {where}\n{code}" for where, code in self.parts)
-
-    def _repr_html_(self):
-        import html
-
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import PythonLexer
-
-        formatter = HtmlFormatter(noclasses=True, style="friendly")
-        return "".join(
-            f"<div style='font-size:80%;color:#666;margin-top:0.4em'>{html.escape(where)}</div>"
-            + highlight(code, PythonLexer(), formatter) for where, code in self.parts)
-
-
-def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = None, fmt: str = "{:g}",
-                cell: float = 0.42, cmap: str = "Blues"):
+def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = None,
+                fmt: str = "{:g}", cell: float = 0.42, cmap: str = "Blues"):
     """Small matrices side by side, every entry written in its cell; returns the figure.
 
     `panels` maps a title to a 2-D array; `boxes` maps a title to rectangles
@@ -110,13 +62,14 @@ def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = 
               for t, a in panels.items()}
     widths = [a.shape[1] for a in arrays.values()]
     height = max(a.shape[0] for a in arrays.values())
-    fig, axes = plt.subplots(1, len(arrays), figsize=(cell * (sum(widths) + 1.2 * len(widths)), cell * height + 0.7),
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    size = (cell * (sum(widths) + 1.2 * len(widths)), cell * height + 0.7)
+    fig, axes = plt.subplots(1, len(arrays), figsize=size, gridspec_kw={"width_ratios": widths},
+                             squeeze=False)
     for ax, (title, a) in zip(axes[0], arrays.items()):
         finite = a[np.isfinite(a)]
         low, high = (finite.min(), finite.max()) if finite.size else (0, 1)
-        ax.imshow(np.where(np.isfinite(a), a, np.nan), cmap=cmap, vmin=low - 0.6 * (high - low + 1e-9),
-                  vmax=high + 0.3 * (high - low + 1e-9))
+        ax.imshow(np.where(np.isfinite(a), a, np.nan), cmap=cmap,
+                  vmin=low - 0.6 * (high - low + 1e-9), vmax=high + 0.3 * (high - low + 1e-9))
         for (i, j), v in np.ndenumerate(a):
             if np.isfinite(v):
                 ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9)
@@ -124,7 +77,8 @@ def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = 
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, color="#e5e5e5"))
                 ax.text(j, i, fmt.format(0), ha="center", va="center", fontsize=9, color="#888888")
         for r, c, h, w, colour in boxes.get(title, ()):
-            ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=colour, linewidth=2.5))
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=colour,
+                                   linewidth=2.5))
         ax.set_xticks(np.arange(a.shape[1] + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(a.shape[0] + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="white", linewidth=1)
@@ -209,7 +163,8 @@ def architecture(cost, ax=None, title: str = ""):
             continue
         name = l.name.rsplit(".", 1)[-1]
         if name.isdigit():  # an unnamed nn.Sequential entry: name it by kind and position
-            kind = "conv" if "Conv" in l.type else "pool" if "Pool" in l.type else "fc" if l.type == "Linear" else l.type
+            kind = ("conv" if "Conv" in l.type else "pool" if "Pool" in l.type
+                    else "fc" if l.type == "Linear" else l.type)
             counts[kind] = counts.get(kind, 0) + 1
             name = f"{kind}{counts[kind]}"
         blocks.append((name, l.output_shape))
@@ -226,9 +181,11 @@ def architecture(cost, ax=None, title: str = ""):
             colour = "#dd8452" if "pool" in name else "#4c72b0"
         else:
             height, width, colour = 0.3 + 2.2 * math.sqrt(shape[0] / max(vectors)), 0.1, "#55a868"
-        ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor=colour, alpha=0.75, edgecolor="#333333"))
+        ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor=colour, alpha=0.75,
+                               edgecolor="#333333"))
         ax.text(x + width / 2, height / 2 + 0.08, name, ha="center", va="bottom", fontsize=8)
-        ax.text(x + width / 2, -height / 2 - 0.08, "×".join(map(str, shape)), ha="center", va="top", fontsize=7)
+        ax.text(x + width / 2, -height / 2 - 0.08, "×".join(map(str, shape)), ha="center",
+                va="top", fontsize=7)
         x += width + 0.5
     ax.set_xlim(-0.3, x - 0.2)
     ax.set_ylim(-1.9, 1.9)

@@ -17,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
 import torchvision  # noqa: E402
 
 from lib import cost, models  # noqa: E402
@@ -30,10 +29,9 @@ COLUMNS = ["name", "input_size", "params", "macs", "ref_params", "ref_macs",
 
 
 def count(name: str) -> cost.Cost:
-    """Parameters and MACs of `create(name)` at `input_size(name)`, in eval mode, on the meta device."""
-    with torch.device("meta"):
-        net = models.create(name).eval()
-    return cost.count(net, models.input_size(name))
+    """Parameters and MACs of `create(name)` at `input_size(name)`, in eval mode, on the meta
+    device."""
+    return cost.count(cost.build_on_meta(models.create, name).eval(), models.input_size(name))
 
 
 def torchvision_meta(weights: str):

@@ -71,7 +71,7 @@ def test_wrong_shapes_raise_readable_errors():
         bp.conv2d_weight_grad(x[0], torch.randn(1, 3, 4, 4), 3)
     with pytest.raises(ValueError, match="larger than the padded input"):
         bp.conv2d_input_grad(torch.randn(1, 3, 1, 1), torch.randn(3, 2, 7, 7), (6, 6))
-    with pytest.raises(ValueError, match="stride must be an integer >= 1"):
+    with pytest.raises(ValueError, match="stride=0 must be a positive integer"):
         bp.dilate(torch.randn(1, 1, 2, 2), 0)
     with pytest.raises(ValueError, match="grad_out has shape"):
         bp.conv2d_input_grad(torch.randn(1, 2, 4, 4), torch.randn(3, 2, 3, 3), (6, 6))

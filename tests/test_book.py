@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as metadata
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -20,14 +21,12 @@ CHAPTERS = ROOT / "chapters"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
-BOOTSTRAP = '''\
-# Colab opens a single notebook: install the course package from its repository when it is missing.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("lib") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "{target}"], check=True)'''
+_spec = importlib.util.spec_from_file_location("bootstrap_cell", ROOT / "scripts" / "bootstrap_cell.py")
+bootstrap_cell = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bootstrap_cell)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IGNORE_OUTPUT = "nbval-ignore-output"
 
 
 def toc_files():
@@ -45,11 +44,6 @@ def source_of(docname):
     """The file behind a toc entry (entries carry no suffix)."""
     candidates = [ROOT / f"{docname}{suffix}" for suffix in (".ipynb", ".md")]
     return next((p for p in candidates if p.exists()), None)
-
-
-def install_target():
-    repo = CONFIG["repository"]
-    return f"git+{repo['url'].rstrip('/')}@{repo['branch']}"
 
 
 NOTEBOOKS = [pytest.param(p, id=p.stem) for p in notebook_paths()]
@@ -106,11 +100,20 @@ def code_cells(nb):
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_first_code_cell_is_the_bootstrap_cell(path):
-    first = code_cells(read(path))[0].source
-    targets = re.findall(r'"(git\+[^"]+)"', first)
-    assert targets == [install_target()], (
-        f"the install target must be git+<repository url>@<branch> from _config.yml")
-    assert first.rstrip("\n") == BOOTSTRAP.format(target=install_target())
+    first = code_cells(read(path))[0]
+    assert first.source == bootstrap_cell.cell_source(), (
+        f"run `python scripts/bootstrap_cell.py {path.relative_to(ROOT)}`")
+    assert first.metadata.get("tags") == bootstrap_cell.TAGS
+
+
+def test_bootstrap_cell_installs_the_release_of_the_configured_repository():
+    import lib
+    url = CONFIG["repository"]["url"].rstrip("/")
+    targets = re.findall(r'"(git\+[^"]+)"', bootstrap_cell.cell_source())
+    assert targets == [f"git+{url}@v{lib.__version__}"]
+    assert lib.RELEASE == f"v{lib.__version__}" and re.fullmatch(r"\d+\.\d+\.\d+", lib.__version__)
+    version = [int(n) for n in lib.__version__.split(".")]
+    assert f"< {version}" in bootstrap_cell.cell_source(), "the cell compares with another release"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
@@ -149,16 +152,38 @@ def _is_cost_table(output):
             or re.search(r"^layer\s+type\s+output shape\s+params\s+MACs", text, re.M) is not None)
 
 
+def ignores_output(cell):
+    return IGNORE_OUTPUT in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_test_markers_are_tags_not_comments(path):
+    """What a student reads is course content: nbval's markers live in the cell's tags."""
+    from nbval.plugin import comment_markers
+    marked = [c.source.splitlines()[0] for c in code_cells(read(path))
+              if any(line.strip().lstrip("#").strip() in comment_markers
+                     for line in c.source.splitlines() if line.strip().startswith("#"))]
+    assert marked == [], f"use the {IGNORE_OUTPUT!r} cell tag instead of a comment"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_deterministic_outputs_are_compared(path):
-    """NBVAL_IGNORE_OUTPUT is for training and timing; widgets and cost tables are compared.
+    """Ignored outputs are for training and timing; widgets and cost tables are compared.
 
     Widget outputs with no HTML version (training progress bars) may sit in ignored cells."""
-    ignored = [c for c in code_cells(read(path))
-               if c.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")]
-    wrongly = [c.source.splitlines()[1:2] for c in ignored
+    ignored = [c for c in code_cells(read(path)) if ignores_output(c)]
+    wrongly = [c.source.splitlines()[:1] for c in ignored
                if any(_is_explorer(o) or _is_cost_table(o) for o in c.outputs)]
     assert wrongly == [], "cells with explorers or cost tables must not ignore their outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_stored_source_is_the_courses_own_html(path):
+    """Shown `lib` source is highlighted by `lib.source`, never by a rendering library whose
+    next release would change what nbval compares."""
+    foreign = [c.source.splitlines()[0] for c in code_cells(read(path)) for o in c.outputs
+               if 'class="highlight"' in o.get("data", {}).get("text/html", "")]
+    assert foreign == [], "stored by an older lib: re-run the cells"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS)
@@ -168,7 +193,7 @@ def test_live_only_widgets_say_how_to_get_them_live(path):
     cells = read(path).cells
     silent = []
     for i, cell in enumerate(cells):
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"):
+        if cell.cell_type != "code" or ignores_output(cell):
             continue
         live_only = any(WIDGET_VIEW in o.get("data", {}) and "text/html" not in o.get("data", {})
                         for o in cell.outputs)

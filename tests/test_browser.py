@@ -3,7 +3,8 @@
 Builds the book once per session with scripts/build_book.sh (or reuses _build/html when it is
 newer than every source of the book), serves it on 127.0.0.1 and checks each page for console
 errors and for requests that would leave the machine, then checks mathematics, the static
-widgets and the launch links. Screenshots land in _build/screenshots/.
+widgets, the launch links and the layout at 1280 px (nothing scrolls sideways; the column holds
+the library's line length). Screenshots land in _build/screenshots/.
 
 Needs Debian's `chromium` and `chromium-driver` (`bash scripts/setup.sh --browser`).
 """
@@ -75,6 +76,7 @@ def book():
                                 capture_output=True, text=True, timeout=900)
         assert result.returncode == 0, (
             f"the book did not build:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        stamp.touch()  # Sphinx leaves it alone when a change (a comment, say) alters no output
         print(f"built the book in {time.perf_counter() - start:.0f} s")
     return HTML
 
@@ -248,6 +250,155 @@ def test_launch_links_open_this_notebook_on_the_right_branch(browser, server, do
     binder = f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/{docname}.ipynb"
     assert colab in hrefs
     assert binder in hrefs
+
+
+# The library's line length: code of this many characters fits the column at 1280 px, in code
+# cells, outputs and shown source alike (_assets/course.css gives the column its width).
+LINE_LENGTH = 99
+
+# Pages with blocks that still scroll sideways at 1280 px, and how many. The counts only go down:
+# a page may have at most its count, and a page that has fewer fails until its entry is lowered
+# (or removed at zero), so that a block fixed once stays fixed. Every other page has none.
+SCROLLS_SIDEWAYS = {
+    "chapters/01_building_blocks": 20,
+    "chapters/02_backprop": 11,
+    "chapters/03_lenet": 13,
+    "chapters/04_alexnet": 15,
+    "chapters/05_vgg": 21,
+    "chapters/06_nin": 22,
+}
+
+# Every block in the article that scrolls (or clips) sideways, hidden outputs and answers opened
+# first: what it is, where, its first line and by how much it is too wide. The article itself
+# counts when something spills out of the column without a scroll bar of its own.
+SIDEWAYS_BLOCKS_JS = """
+const article = document.querySelector('article.bd-article');
+article.querySelectorAll('details').forEach(d => { d.open = true; });
+article.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+const cells = Array.from(article.querySelectorAll('div.cell'));
+const canvas = document.createElement('canvas').getContext('2d');
+const firstLine = text => (text.split('\\n').find(l => l.trim()) || '').trim().slice(0, 80);
+function section(el) {
+    const heading = el.closest('section')?.querySelector(':scope > :is(h1, h2, h3, h4)');
+    return heading ? heading.textContent.replace(/#$/, '').trim() : '';
+}
+function describe(el) {
+    const cell = el.closest('div.cell');
+    const where = cell ? `cell ${cells.indexOf(cell) + 1}` : 'text';
+    const table = el.matches('table') ? el : el.querySelector('table');
+    const kind = el.closest('.cell_input') ? 'code'
+        : el.closest('.cell_output') ? (table ? 'output table' : 'output')
+        : table ? 'table' : el.matches('mjx-container') ? 'formula'
+        : el.matches('pre') ? 'code block' : el.tagName.toLowerCase();
+    const style = getComputedStyle(el);
+    let excess = `${el.scrollWidth - el.clientWidth} px too wide`;
+    if (el.matches('pre')) {
+        canvas.font = `${style.fontSize} ${style.fontFamily}`;
+        const width = el.clientWidth - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight);
+        const columns = Math.floor(width / canvas.measureText('x'.repeat(100)).width * 100);
+        const longest = Math.max(...el.textContent.split('\\n').map(l => l.length));
+        excess = `longest line ${longest} characters, the column holds ${columns}`;
+    }
+    const text = table
+        ? Array.from(table.rows[0]?.cells || []).map(c => c.innerText.trim()).join(' | ')
+        : el.innerText || el.textContent;
+    return {kind, where, section: section(el), first_line: firstLine(text), excess};
+}
+const blocks = [];
+for (const el of article.querySelectorAll('*')) {
+    if (el.closest('span.math') || (el.closest('mjx-container') && !el.matches('mjx-container')))
+        continue;  // MathJax's own boxes inside inline formulas clip glyph overhangs on purpose
+    if (el.scrollWidth - el.clientWidth <= 1) continue;
+    if (getComputedStyle(el).overflowX !== 'visible') blocks.push(describe(el));
+}
+if (article.scrollWidth - article.clientWidth > 1) {
+    const right = article.getBoundingClientRect().right;
+    const spill = Array.from(article.querySelectorAll('*'))
+        .find(el => el.getBoundingClientRect().right > right + 1);
+    const block = describe(spill || article);
+    block.kind = 'spills out of the column: ' + block.kind;
+    block.excess = `${article.scrollWidth - article.clientWidth} px past the column`;
+    blocks.push(block);
+}
+return blocks;
+"""
+
+
+def test_pages_known_to_scroll_sideways_are_pages_of_the_book():
+    assert set(SCROLLS_SIDEWAYS) <= set(_toc_files())
+    assert all(count > 0 for count in SCROLLS_SIDEWAYS.values()), "remove entries at 0"
+
+
+def _page_scrolls_sideways(driver):
+    return driver.execute_script(
+        "const e = document.documentElement; return e.scrollWidth - e.clientWidth > 1;")
+
+
+@pytest.mark.parametrize("docname", _toc_files())
+def test_no_block_scrolls_sideways_at_1280_px(browser, server, docname):
+    """Code cells, outputs, shown source, tables and formulas fit the column at 1280 px; the page
+    itself never scrolls sideways, at 1280 px nor on a narrow screen."""
+    Page(browser, _page_url(server, docname))
+    assert browser.get_window_size()["width"] == 1280
+    blocks = browser.execute_script(SIDEWAYS_BLOCKS_JS)
+    listing = "\n".join(f"  {b['kind']}, {b['where']} in \"{b['section']}\": "
+                        f"{b['first_line']!r} ({b['excess']})" for b in blocks)
+    allowed = SCROLLS_SIDEWAYS.get(docname, 0)
+    assert len(blocks) <= allowed, (
+        f"{docname}: {len(blocks)} blocks scroll sideways at 1280 px (at most {allowed}); format "
+        f"code to {LINE_LENGTH} characters, split or reshape tables:\n{listing}")
+    assert len(blocks) == allowed, (
+        f"{docname}: {len(blocks)} blocks scroll sideways, fewer than the {allowed} allowed: "
+        f"lower its entry in SCROLLS_SIDEWAYS to {len(blocks)} (remove it at 0)\n{listing}")
+    assert not _page_scrolls_sideways(browser), f"{docname} scrolls sideways at 1280 px"
+    try:
+        browser.set_window_size(800, 900)
+        WebDriverWait(browser, 5).until(lambda d: d.execute_script("return innerWidth") < 900)
+        assert not _page_scrolls_sideways(browser), f"{docname} scrolls sideways at 800 px"
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+def test_the_column_holds_the_library_line_length(browser, server, width):
+    """At 1280 px the page's contents move into the article header's drawer to make room; from
+    1536 px they come back as a column beside it. Either way a line of LINE_LENGTH characters
+    fits in code cells and outputs, and the contents button opens the contents."""
+    docname = _notebooks()[0]
+    try:
+        browser.set_window_size(width, 900)
+        Page(browser, _page_url(server, docname))
+        columns = browser.execute_script("""
+            const canvas = document.createElement('canvas').getContext('2d');
+            return ['.cell_input pre', '.cell_output pre'].map(selector => {
+                const pre = document.querySelector('article ' + selector);
+                const style = getComputedStyle(pre);
+                canvas.font = `${style.fontSize} ${style.fontFamily}`;
+                const width = pre.clientWidth - parseFloat(style.paddingLeft)
+                    - parseFloat(style.paddingRight);
+                return Math.floor(width / canvas.measureText('x'.repeat(100)).width * 100);
+            });""")
+        assert min(columns) >= LINE_LENGTH, (
+            f"at {width} px code cells hold {columns[0]} and outputs {columns[1]} characters")
+        sidebar = browser.find_element("css selector", "#pst-secondary-sidebar")
+        toggles = [b for b in browser.find_elements("css selector",
+                                                    ".bd-header-article .secondary-toggle")
+                   if b.is_displayed()]
+        if width < 1536:
+            assert not sidebar.is_displayed(), f"the contents take a column at {width} px"
+            assert toggles, f"no contents button in the article header at {width} px"
+            toggles[0].click()
+            WebDriverWait(browser, 5).until(lambda d: d.execute_script(
+                "return document.getElementById('pst-secondary-sidebar-modal').open"))
+            dialog = browser.find_element("css selector", "#pst-secondary-sidebar-modal")
+            assert dialog.find_elements("css selector", "nav.page-toc a[href^='#']")
+            assert dialog.is_displayed()
+        else:
+            assert sidebar.is_displayed() and not toggles
+            assert sidebar.find_elements("css selector", "nav.page-toc a[href^='#']")
+    finally:
+        browser.set_window_size(1280, 900)
 
 
 def test_screenshots(browser, server):

@@ -85,8 +85,8 @@ def test_shared_module_params_counted_once():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: cost.conv_output_size(5, 7, 0, 1), "kernel size 7 is larger than the padded input 5"),
-    (lambda: cost.conv_output_size(5, 3, -1, 1), "padding must be an integer >= 0, got -1"),
-    (lambda: cost.conv_output_size(5, 3, 0, 0), "stride must be an integer >= 1, got 0"),
+    (lambda: cost.conv_output_size(5, 3, -1, 1), "padding=-1 must be an integer >= 0"),
+    (lambda: cost.conv_output_size(5, 3, 0, 0), "stride=0 must be a positive integer"),
     (lambda: cost.conv_params(3, 6, 8, groups=4), "groups=4 does not divide input channels 6"),
     (lambda: cost.conv_params(3, 8, 6, groups=4), "valid group counts: 1, 2"),
     (lambda: cost.count(nn.Conv2d(3, 4, 5), (3, 2, 2)), "cannot take a 3x2x2 input"),
@@ -103,5 +103,53 @@ def test_tables_show_every_layer_and_totals():
     assert text.splitlines()[-1].split()[-2:] == [f"{c.params:,}", f"{c.macs:,}"]
     assert len(text.splitlines()) == len(c.layers) + 2
     html = c._repr_html_()
-    assert html.count("<tr>") == len(c.layers) + 1 and f"{c.macs:,}" in html
+    assert html.count("<tr>") == len(c.layers) + 2  # the header, one row per layer, the total
+    assert f"<th class=n>{c.macs:,}</th>" in html
     assert math.isclose(sum(l.macs for l in c.layers) / c.macs, 1.0)
+
+
+def test_tied_weights_are_counted_once_in_the_rows_too():
+    """Two layers that share one weight matrix (and keep their own biases): the rows add up to
+    the total, the shared matrix in the row of the layer that runs first."""
+    for device in ("cpu", "meta"):  # meta: counted as it is; cpu: through meta copies
+        with torch.device(device):
+            first, second = nn.Linear(10, 10), nn.Linear(10, 10)
+        second.weight = first.weight
+        model = nn.Sequential(first, nn.ReLU(), second)
+        counted = cost.count(model, (10,))
+        assert counted.params == 120 == sum(p.numel() for p in model.parameters())
+        assert [l.params for l in counted.layers if l.type == "Linear"] == [110, 10]
+        assert counted.macs == 2 * 100
+
+
+@pytest.mark.parametrize("call, message", [
+    # A 2-tuple is not (C, H, W): it used to run as one unbatched image, with 47x too few MACs.
+    (lambda: cost.count("nin", (128, 128)),
+     r"input_size=\(128, 128\) has 2 entries, but a model of 2-D convolutions takes \(C, H, W\)"),
+    (lambda: cost.count(nn.Conv2d(3, 8, 3), 224), r"input_size=224 is not a shape: pass \(C, H, W\)"),
+    (lambda: cost.count(nn.Conv2d(3, 8, 3)), r"input_size is required: pass \(C, H, W\)"),
+    (lambda: cost.count(nn.Conv2d(3, 8, 3), (3, 32.5, 32)),
+     r"input_size=\(3, 32.5, 32\) must be positive integers"),
+    (lambda: cost.count(nn.Conv2d(3, 8, 3), (3, 0, 32)), r"input_size=\(3, 0, 32\) must be positive"),
+    (lambda: cost.count(nn.Conv2d(3, 8, 3), "3x32x32"), r"input_size='3x32x32' must be positive"),
+    (lambda: cost.count(nn.Conv1d(3, 8, 3), (3, 8, 8)),
+     r"has 3 entries, but a model of 1-D convolutions takes \(C, L\)"),
+    (lambda: cost.count(5), r"model=5 must be an nn.Module or the name of a registered model"),
+    (lambda: cost.count("lenet", batch_size=-4), r"batch_size=-4 must be a positive integer"),
+    (lambda: cost.count("lenet", batch_size=2.5), r"batch_size=2.5 must be a positive integer"),
+    (lambda: cost.count("lenet", dtype="float16"), r"dtype='float16' must be a torch.dtype"),
+    (lambda: cost.count(nn.Linear(3, 4), (3,), num_classes=3), r"need a model name, not a module"),
+    (lambda: cost.count("resnet18", image_size=-5), r"image_size=-5 must be a positive integer"),
+])
+def test_bad_count_arguments_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_sizes_may_be_any_integers():
+    import numpy as np
+    expected = cost.count("lenet").macs
+    assert cost.count("lenet", (1, 28, 28)).macs == expected
+    assert cost.count("lenet", [np.int64(1), np.int64(28), np.int64(28)]).macs == expected
+    assert cost.count("lenet", torch.Size([1, 28, 28])).input_size == (1, 28, 28)
+    assert cost.count("lenet", batch_size=8).activation_bytes == 8 * cost.count("lenet").activation_bytes

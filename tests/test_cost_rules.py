@@ -1,5 +1,6 @@
-"""`lib.cost`'s shape rules, which skip PyTorch's meta kernels while counting, give exactly what
-the meta kernels give, and step aside for any input they do not recognise."""
+"""`lib.cost`'s fast path (`lib.cost._fast`): its shape rules, which skip PyTorch's meta kernels
+while counting, give exactly what the meta kernels give and step aside for any input they do
+not recognise; building without initialisation leaves `torch.nn.init` as it was."""
 import pytest
 import torch
 import torchvision
@@ -7,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from lib import cost, models
+from lib.cost import _fast
 
 
 def rows(layers):
@@ -57,7 +59,7 @@ def test_pool_rule_matches_torch(n, k, s, p, d, ceil_mode, kind):
     except RuntimeError:
         expected = None
     layer = nn.MaxPool2d(k, s, p, d, ceil_mode=ceil_mode) if kind == "max" else nn.AvgPool2d(k, s, p, ceil_mode)
-    got = cost._pool_rule(layer, torch.empty(1, 1, n, n, device="meta"))
+    got = _fast.pool_rule(layer, torch.empty(1, 1, n, n, device="meta"))
     assert (got if got is None else got.shape[-1]) == expected
 
 
@@ -70,7 +72,7 @@ def test_conv_rule_matches_torch(n, k, s, p, d, c_in, mode):
         expected = conv(torch.zeros(1, c_in, n, n)).shape
     except RuntimeError:
         expected = None
-    got = cost._conv_rule(conv, torch.empty(1, c_in, n, n, device="meta"))
+    got = _fast.conv_rule(conv, torch.empty(1, c_in, n, n, device="meta"))
     assert (got if got is None else got.shape) == expected
 
 
@@ -78,7 +80,7 @@ def test_conv_rule_matches_torch(n, k, s, p, d, c_in, mode):
 def test_adaptive_pool_rule_matches_torch(output_size):
     x = torch.zeros(2, 3, 7, 6)
     expected = nn.functional.adaptive_avg_pool2d(x, output_size).shape
-    assert cost._adaptive_rule(nn.AdaptiveAvgPool2d(output_size), x.to("meta")).shape == expected
+    assert _fast.adaptive_rule(nn.AdaptiveAvgPool2d(output_size), x.to("meta")).shape == expected
 
 
 class Elementwise(nn.Module):
@@ -91,7 +93,7 @@ class Elementwise(nn.Module):
 
 def test_function_rules_give_the_shapes_of_real_ops():
     x = torch.randn(2, 3, 5, 4)
-    with torch.no_grad(), cost._ShapeRules():
+    with torch.no_grad(), _fast.ShapeRules():
         fast = Elementwise()(x.to("meta"))
     assert fast.shape == Elementwise()(x).shape == (2, 5, 4)
 
@@ -154,9 +156,9 @@ def rule_shape(rule, func, *args, **kwargs):
 @given(a=shapes, b=shapes)
 def test_binary_rule_broadcasts_as_torch_does(a, b):
     x, y = torch.zeros(a), torch.zeros(b)
-    assert rule_shape(cost._binary, torch.mul, x.to("meta"), y.to("meta")) == real_shape(torch.mul, x, y)
+    assert rule_shape(_fast.binary, torch.mul, x.to("meta"), y.to("meta")) == real_shape(torch.mul, x, y)
     in_place = real_shape(lambda u, v: u.clone().add_(v), x, y)
-    assert rule_shape(cost._binary, torch.Tensor.add_, x.to("meta"), y.to("meta")) == in_place
+    assert rule_shape(_fast.binary, torch.Tensor.add_, x.to("meta"), y.to("meta")) == in_place
 
 
 @settings(max_examples=60, deadline=None)
@@ -165,7 +167,7 @@ def test_binary_rule_broadcasts_as_torch_does(a, b):
 def test_mean_rule_reduces_as_torch_does(a, dims, keepdim):
     x = torch.zeros(a)
     expected = real_shape(lambda t: t.mean(dims, keepdim=keepdim), x)
-    assert rule_shape(cost._mean, torch.mean, x.to("meta"), dims, keepdim) == expected
+    assert rule_shape(_fast.mean, torch.mean, x.to("meta"), dims, keepdim) == expected
 
 
 @settings(max_examples=60, deadline=None)
@@ -173,4 +175,27 @@ def test_mean_rule_reduces_as_torch_does(a, dims, keepdim):
 def test_cat_rule_concatenates_as_torch_does(a, b, dim):
     x, y = torch.zeros(a), torch.zeros(b)
     expected = real_shape(lambda u, v: torch.cat([u, v], dim), x, y)
-    assert rule_shape(cost._cat, torch.cat, [x.to("meta"), y.to("meta")], dim) == expected
+    assert rule_shape(_fast.cat, torch.cat, [x.to("meta"), y.to("meta")], dim) == expected
+
+
+def test_building_without_initialisation_restores_torch_nn_init():
+    before = dict(vars(nn.init))
+    with pytest.raises(ValueError):
+        with _fast.no_init():
+            assert nn.init.kaiming_normal_ is not before["kaiming_normal_"]
+            raise ValueError("a model that fails to build")
+    assert dict(vars(nn.init)) == before
+    net = cost.build_on_meta(nn.Linear, 3, 4)
+    assert net.weight.is_meta and nn.init.kaiming_uniform_ is before["kaiming_uniform_"]
+
+
+def test_counting_leaves_garbage_collection_as_it_was():
+    import gc
+    cost.count("lenet")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        cost.count("lenet")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

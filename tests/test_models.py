@@ -44,3 +44,23 @@ def test_counting_leaves_the_model_untouched(name):
     assert c.params == sum(p.numel() for p in net.parameters())
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert all(p.device.type == "cpu" for p in net.parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kwargs", [
+    dict(num_classes=0), dict(num_classes=-1), dict(num_classes=2.5), dict(num_classes=True),
+    dict(in_channels=0), dict(in_channels=None), dict(image_size=-5), dict(image_size=224.0),
+])
+def test_bad_common_arguments_are_named_by_every_model(name, kwargs):
+    (arg, value), = kwargs.items()
+    with pytest.raises(ValueError, match=rf"{arg}={value!r} must be a positive integer"):
+        models.create(name, **kwargs)
+    if arg != "num_classes":
+        with pytest.raises(ValueError, match=rf"{arg}={value!r} must be a positive integer"):
+            models.input_size(name, **kwargs)
+
+
+def test_unknown_names_list_the_known_ones():
+    for call in (models.create, models.input_size, models.course_config):
+        with pytest.raises(ValueError, match="unknown model 'resnet17'; known models: lenet, "):
+            call("resnet17")

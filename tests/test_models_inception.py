@@ -27,7 +27,7 @@ import torchvision
 from torch import nn
 
 from lib import cost, models
-from lib.models import inception, xception
+from lib.models import inception_bn, inception_v3, inception_v4, layers, xception
 
 TV_WEIGHTS = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1
 
@@ -65,7 +65,7 @@ def test_inception_v3_parameters_equal_torchvision():
 
 
 def test_inception_v3_aux_logits_default_matches_torchvision():
-    ours = inspect.signature(inception.InceptionV3).parameters["aux_logits"].default
+    ours = inspect.signature(inception_v3.InceptionV3).parameters["aux_logits"].default
     theirs = inspect.signature(torchvision.models.Inception3).parameters["aux_logits"].default
     assert ours is theirs is True
 
@@ -134,7 +134,7 @@ def test_bn_inception_matches_osmr_after_their_biases_and_full_first_convolution
     # convolution and a plain 7x7 first convolution instead of the table's separable one.
     net = models.create("inception_bn")
     separable = net.stem.conv1[0]
-    assert isinstance(separable, xception.SeparableConv2d)
+    assert isinstance(separable, layers.SeparableConv2d)
     other_convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)
                    and m is not separable.depthwise and m is not separable.pointwise]
     theirs = (n_params(net) - n_params(separable) + cost.conv_params(7, 3, 64)
@@ -203,7 +203,7 @@ def test_inception_v2_table_channels_are_the_sum_of_each_rows_columns():
 
 
 def test_inception_v2_configuration_is_the_slides_table():
-    for row in inception.BN_INCEPTION:
+    for row in inception_bn.BN_INCEPTION:
         name, ch1x1, _, ch3x3, _, ch3x3dbl, _, pool_proj, stride = row
         assert V2_COLUMNS[f"inception ({name})"] == (ch1x1, ch3x3, ch3x3dbl, pool_proj)
         assert (stride == 2) == (pool_proj is None)         # "stride 2 ... max + pass through"
@@ -212,13 +212,13 @@ def test_inception_v2_configuration_is_the_slides_table():
 def test_inception_v2_batch_norm_after_every_convolution():
     net = models.create("inception_bn")
     convs = {id(m) for m in net.modules() if isinstance(m, nn.Conv2d)}
-    followed = {id(m.conv) for m in net.modules() if isinstance(m, inception.BasicConv2d)}
+    followed = {id(m.conv) for m in net.modules() if isinstance(m, layers.BasicConv2d)}
     separable, bn = net.stem.conv1[0], net.stem.conv1[1]    # convolution*: separable, then BN
     assert isinstance(bn, nn.BatchNorm2d)
     assert convs == followed | {id(separable.depthwise), id(separable.pointwise)}
     assert separable.depthwise.out_channels == 8 * separable.depthwise.in_channels   # multiplier 8
     assert all(isinstance(m.bn, nn.BatchNorm2d) for m in net.modules()
-               if isinstance(m, inception.BasicConv2d))
+               if isinstance(m, layers.BasicConv2d))
 
 
 # --- Lecture 003, "Inception V3" table (Table 1 of the paper) ---------------------------------
@@ -270,8 +270,8 @@ def test_inception_v3_module_counts():
     count = lambda cls: sum(isinstance(m, cls) for m in net.modules())  # noqa: E731
     # Table 1: 3 x figure 5, 5 x figure 6, 2 x figure 7. The code has 4 figure-6 modules: the
     # fifth module at 17x17 is the grid reduction Mixed_6a.
-    assert (count(inception.InceptionA), count(inception.InceptionC), count(inception.InceptionE)) == (3, 4, 2)
-    assert (count(inception.InceptionB), count(inception.InceptionD)) == (1, 1)
+    assert (count(inception_v3.InceptionA), count(inception_v3.InceptionC), count(inception_v3.InceptionE)) == (3, 4, 2)
+    assert (count(inception_v3.InceptionB), count(inception_v3.InceptionD)) == (1, 1)
 
 
 # --- Lecture 004: asymmetric factorization, recomputed per input-output channel pair ----------
@@ -345,9 +345,9 @@ def test_inception_resnet_v2_released_layout():
 
 
 @pytest.mark.parametrize("block", [
-    lambda: inception.InceptionResNetA(64, 0.17, width=0.25),
-    lambda: inception.InceptionResNetB(64, 0.10, width=0.25),
-    lambda: inception.InceptionResNetC(64, 0.20, width=0.25),
+    lambda: inception_v4.InceptionResNetA(64, 0.17, width=0.25),
+    lambda: inception_v4.InceptionResNetB(64, 0.10, width=0.25),
+    lambda: inception_v4.InceptionResNetC(64, 0.20, width=0.25),
 ])
 def test_inception_resnet_blocks_are_residual(block):
     torch.manual_seed(0)
@@ -371,7 +371,7 @@ def test_reduction_a_filter_counts_are_table_1():
 # --- Xception ---------------------------------------------------------------------------------
 
 def test_separable_convolution_parameters():
-    sep = xception.SeparableConv2d(728, 728, 3, padding=1)
+    sep = layers.SeparableConv2d(728, 728, 3, padding=1)
     assert n_params(sep) == (cost.conv_params(3, 728, 728, groups=728, bias=False)
                              + cost.conv_params(1, 728, 728, bias=False)) == 3 * 3 * 728 + 728 * 728
     assert n_params(sep) < cost.conv_params(3, 728, 728, bias=False) / 8
@@ -379,7 +379,7 @@ def test_separable_convolution_parameters():
 
 def test_xception_structure_of_figure_5():
     net = models.create("xception")
-    seps = sum(isinstance(m, xception.SeparableConv2d) for m in net.modules())
+    seps = sum(isinstance(m, layers.SeparableConv2d) for m in net.modules())
     stem = sum(isinstance(m, nn.Conv2d) for m in net.stem.modules())
     assert stem + seps == 36        # "36 convolutional layers forming the feature extraction base"
     blocks = sum(isinstance(m, xception.XceptionBlock) for m in net.modules())

@@ -11,7 +11,8 @@ from lib import cost, models
 from lib.cost import conv_macs, conv_params
 from lib.models.densenet import DenseBlock, DenseLayer, DenseNet, Transition
 from lib.models.resnet import BasicBlock, Bottleneck, ResidualBlock, ResNet, resnet
-from lib.models.senet import SqueezeExcitation
+from lib.models.layers import SqueezeExcitation
+from lib.models.senet import se_block
 
 TV = torchvision.models
 
@@ -288,7 +289,7 @@ def test_se_reduction_ratio_table(r, paper):
 
 def test_squeeze_excitation_block():
     torch.manual_seed(0)
-    se = SqueezeExcitation(32, reduction=16)
+    se = se_block(32, reduction=16)
     assert sum(p.numel() for p in se.parameters()) == 2 * 32 * 2 + 2 + 32
     x = torch.randn(3, 32, 5, 5)
     y = se(x)
@@ -466,7 +467,7 @@ def test_course_scale_budget(name):
     (lambda: Bottleneck(256, 64, groups=32, width=100), r"does not divide the bottleneck width 100"),
     (lambda: models.create("resnext50_32x4d", widths=(16, 32, 64, 128), bottleneck_width=2),
      r"bottleneck_width=2 leaves the groups of the 16-channel stage empty .* use bottleneck_width >= 4"),
-    (lambda: models.create("resnext50_32x4d", cardinality=0), r"cardinality must be a positive integer, got 0"),
+    (lambda: models.create("resnext50_32x4d", cardinality=0), r"cardinality=0 must be a positive integer"),
     (lambda: models.create("resnet18", cardinality=32), r"bottleneck blocks only"),
     (lambda: models.create("resnet18", block_variant="mid"), r"block_variant='mid'; valid: 'post', 'pre'"),
     (lambda: models.create("resnet18", shortcut="B"), r"shortcut='B'; valid: 'projection', 'projection_all', 'identity'"),
@@ -474,13 +475,13 @@ def test_course_scale_budget(name):
     (lambda: models.create("resnet18", stem_kernel=4), r"stem_kernel=4: use an odd kernel"),
     (lambda: resnet(19), r"depth=19; valid: 18, 34, 50, 101, 152"),
     (lambda: BasicBlock(8, 4, shortcut="identity"), r"cannot reduce 8 channels to 4"),
-    (lambda: models.create("se_resnet50", reduction=0), r"SE reduction must be a positive integer, got 0"),
-    (lambda: SqueezeExcitation(8, reduction=16), r"r=16 leaves no hidden units for 8 channels; use r <= 8"),
-    (lambda: models.create("densenet121", compression=0), r"compression=0: theta must lie in \(0, 1\]"),
+    (lambda: models.create("se_resnet50", reduction=0), r"SE reduction=0 must be a positive integer"),
+    (lambda: se_block(8, reduction=16), r"r=16 leaves no hidden units for 8 channels; use r <= 8"),
+    (lambda: models.create("densenet121", compression=0), r"compression=0 must be in \(0, 1\]: theta"),
     (lambda: models.create("densenet121", bn_size=0), r"bn_size must be a positive integer or None"),
     (lambda: models.create("densenet121", image_size=16), r"image_size=16 is too small: transition 3 gets a 1x1 map"),
     (lambda: models.create("densenet121", block_config=(6, 0)), r"block_config=\(6, 0\)"),
-    (lambda: DenseNet(growth_rate=0), r"growth_rate must be a positive integer, got 0"),
+    (lambda: DenseNet(growth_rate=0), r"growth_rate=0 must be a positive integer"),
 ])
 def test_bad_arguments_are_explained(build, message):
     with pytest.raises(ValueError, match=message):

@@ -123,5 +123,5 @@ def test_receptive_field_page_compares_with_one_big_kernel():
 
 
 def test_receptive_field_rejects_unknown_pooling():
-    with pytest.raises(ValueError, match="pooling='avg'; valid: none, 2×2 max pool"):
+    with pytest.raises(ValueError, match="pooling='avg'; valid: 'none', '2×2 max pool'"):
         conv.receptive_field(pooling="avg")

@@ -60,9 +60,9 @@ def test_lenet_dense_layers_hold_the_parameters_and_convolutions_the_macs():
 def test_lenet_impossible_settings_say_what_would_fit():
     with pytest.raises(ValueError, match="conv2 kernel 15 .* at most 13"):
         lenet.lenet_cost(conv2_kernel=15)
-    with pytest.raises(ValueError, match="conv1_channels must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="conv1_channels=0 must be an integer from 1 to 1,024"):
         lenet.lenet_cost(conv1_channels=0)
-    with pytest.raises(ValueError, match="conv2_kernel must be a positive integer, got 2.5"):
+    with pytest.raises(ValueError, match="conv2_kernel=2.5 must be an integer from 1 to 28"):
         lenet.lenet_cost(conv2_kernel=2.5)
 
 
@@ -109,7 +109,7 @@ def test_alexnet_dense_share_of_parameters_falls_as_the_dense_layers_narrow():
     wide, narrow = alexnet.alexnet_cost(hidden=4096), alexnet.alexnet_cost(hidden=512)
     assert wide.share("Linear")[0] > 0.9 > narrow.share("Linear")[0]
     assert wide.share("Conv2d")[1] > 0.9
-    with pytest.raises(ValueError, match="width_mult must be a positive number"):
+    with pytest.raises(ValueError, match=r"width_mult=0 must be in \(0.0, 8.0\]"):
         alexnet.alexnet_cost(width_mult=0)
 
 

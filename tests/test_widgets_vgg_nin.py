@@ -91,8 +91,8 @@ def test_shrinking_the_input_shrinks_only_the_first_dense_layer():
     (dict(convs="1-x-2"), ["convs='1-x-2'", "e.g. '1-1-2-2-2'"]),
     (dict(convs="1-1-1-1-1-1"), ["has 6 blocks", "1 to 5 blocks"]),
     (dict(convs="1-0-2"), ["at least one convolution"]),
-    (dict(width_mult=0), ["width_mult must be a positive number, got 0"]),
-    (dict(hidden=0), ["hidden must be a positive integer, got 0"]),
+    (dict(width_mult=0), ["width_mult=0 must be in (0.0, 8.0]"]),
+    (dict(hidden=0), ["hidden=0 must be an integer from 1 to 65,536"]),
 ])
 def test_builder_errors_explain_themselves(values, messages):
     with pytest.raises(ValueError) as e:
@@ -143,7 +143,8 @@ def test_receptive_field_is_what_the_gradient_reaches(layers):
 
 @pytest.mark.parametrize("values", [dict(layers=0), dict(channels=-1), dict(size=2.5)])
 def test_stack_errors_explain_themselves(values):
-    with pytest.raises(ValueError, match="must be a positive integer"):
+    name = next(iter(values))
+    with pytest.raises(ValueError, match=f"{name}={values[name]!r} must be an integer from 1 to"):
         vgg.stacked_convs(**{**vgg.STACK_DEFAULTS, **values})
 
 
@@ -189,7 +190,7 @@ def test_last_layer_errors_explain_themselves(values):
     with pytest.raises(ValueError) as e:
         nin.last_layer(**{**nin.LAST_LAYER_DEFAULTS, **values})
     name = next(iter(values))
-    assert f"{name} must be a positive integer, got {values[name]!r}" in str(e.value)
+    assert f"{name}={values[name]!r} must be an integer from 1 to" in str(e.value)
     assert "explorer-error" in render(nin.last_layer, {**nin.LAST_LAYER_DEFAULTS, **values})
 
 

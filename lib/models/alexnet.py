@@ -19,7 +19,9 @@ from collections import OrderedDict
 
 from torch import nn
 
-from lib.cost import conv_output_size
+from lib.geometry import output_sizes
+from lib.models.checks import check_args, too_small
+from lib.models.layers import init_weights, scale_channels
 from lib.models.registry import register
 
 # conv1..conv5: out_channels, kernel, stride, padding, whether a 3x3/2 max-pool follows.
@@ -32,35 +34,18 @@ CONFIG = (
 )
 POOL = (3, 2)  # overlapping max pooling: a 3x3 window every 2 pixels
 
+# The (kernel, stride, padding) of every layer that changes the side of the feature maps.
+PATH = [layer for _, k, s, p, pool in CONFIG
+        for layer in [(k, s, p)] + ([(*POOL, 0)] if pool else [])]
+
 
 def feature_size(image_size: int) -> int:
     """Side of the last feature map for a square `image_size` input (5 for 224).
 
     Raises ValueError, naming the smallest valid size, when the input is too small."""
-    if not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
-    try:
-        return _feature_size(image_size)
-    except ValueError:
-        smallest = next(s for s in range(image_size + 1, 4096) if _fits(s))
-        raise ValueError(f"image_size={image_size} is too small for AlexNet: the three 3x3/2 "
-                         f"max-pools leave no pixels; use image_size >= {smallest}") from None
-
-
-def _feature_size(n):
-    for _, k, s, p, pool in CONFIG:
-        n = conv_output_size(n, k, p, s)
-        if pool:
-            n = conv_output_size(n, POOL[0], 0, POOL[1])
-    return n
-
-
-def _fits(n):
-    try:
-        _feature_size(n)
-        return True
-    except ValueError:
-        return False
+    check_args(image_size=image_size)
+    too_small("AlexNet", image_size, PATH, "the three 3x3/2 max-pools leave no pixels")
+    return output_sizes(image_size, PATH)[-1]
 
 
 class AlexNet(nn.Module):
@@ -78,16 +63,12 @@ class AlexNet(nn.Module):
     def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0,
                  hidden=4096, dropout=0.5):
         super().__init__()
-        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
-            raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
-        if not isinstance(hidden, int) or hidden < 1:
-            raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_args(in_channels=in_channels, num_classes=num_classes, width_mult=width_mult,
+                   hidden=hidden, dropout=dropout)
         side = feature_size(image_size)
         layers = []
         for i, (out_channels, k, s, p, pool) in enumerate(CONFIG, start=1):
-            out_channels = max(1, round(out_channels * width_mult))
+            out_channels = scale_channels(out_channels, width_mult)
             layers += [(f"conv{i}", nn.Conv2d(in_channels, out_channels, k, s, p)),
                        (f"relu{i}", nn.ReLU(inplace=True))]
             if pool:
@@ -104,20 +85,13 @@ class AlexNet(nn.Module):
             ("drop7", nn.Dropout(dropout)),
             ("fc8", nn.Linear(hidden, num_classes)),
         ]))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         return self.classifier(self.features(x))
 
 
-@register("alexnet",
-          input_size=lambda in_channels=3, image_size=224, **_: (in_channels, image_size, image_size),
+@register("alexnet", image_size=224,
           course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25, hidden=512))
 def alexnet(**kwargs):
     return AlexNet(**kwargs)

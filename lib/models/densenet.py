@@ -1,4 +1,4 @@
-"""DenseNet (Huang et al., 2016, arXiv:1608.06993). Explained in the course's DenseNet chapter.
+"""DenseNet (Huang et al., 2016, arXiv:1608.06993). Explained in chapters/11_densenet.ipynb.
 
 Inside a dense block every layer sees the concatenation of the block's input and of all
 earlier layers' outputs, and adds `growth_rate` (k) channels of its own: after l layers a block
@@ -17,7 +17,10 @@ import math
 import torch
 from torch import nn
 
-from lib.cost import conv_output_size
+from lib.checks import integer, number, one_of
+from lib.geometry import conv_output_size
+from lib.models.checks import check_args
+from lib.models.layers import init_weights
 from lib.models.registry import register
 
 # Paper, Table 1: dense layers per block, with growth rate k = 32 and 2k = 64 stem channels.
@@ -94,26 +97,7 @@ class DenseNet(nn.Module):
                  stem_stride=2, stem_pool=True, in_channels=3, num_classes=1000, bias=False,
                  image_size=224):
         super().__init__()
-        block_config = tuple(block_config)
-        if not block_config or any(not isinstance(n, int) or n < 1 for n in block_config):
-            raise ValueError(f"block_config={block_config}: give the number of layers of each "
-                             f"dense block, positive integers")
-        for label, value in (("growth_rate", growth_rate), ("stem_channels", stem_channels),
-                             ("stem_kernel", stem_kernel), ("stem_stride", stem_stride),
-                             ("in_channels", in_channels), ("num_classes", num_classes),
-                             ("image_size", image_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer, got {value!r}")
-        if bn_size is not None and (not isinstance(bn_size, int) or bn_size < 1):
-            raise ValueError(f"bn_size must be a positive integer or None (no bottleneck), "
-                             f"got {bn_size!r}")
-        if not isinstance(compression, (int, float)) or not 0 < compression <= 1:
-            raise ValueError(f"compression={compression!r}: theta must lie in (0, 1]")
-        if stem_kernel % 2 == 0:
-            raise ValueError(f"stem_kernel={stem_kernel}: use an odd kernel so that padding "
-                             f"{stem_kernel // 2} keeps the stem's geometry")
-        self._check_resolution(image_size, len(block_config), stem_kernel, stem_stride, stem_pool)
-
+        block_config = _check_densenet(**locals())
         stem = [nn.Conv2d(in_channels, stem_channels, stem_kernel, stride=stem_stride,
                           padding=stem_kernel // 2, bias=bias),
                 nn.BatchNorm2d(stem_channels), nn.ReLU(inplace=True)]
@@ -138,37 +122,11 @@ class DenseNet(nn.Module):
         self.final = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels, num_classes)
-
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
-
-    @staticmethod
-    def _check_resolution(image_size, num_blocks, stem_kernel, stem_stride, stem_pool):
-        size = conv_output_size(image_size, stem_kernel, stem_kernel // 2, stem_stride)
-        if stem_pool:
-            size = conv_output_size(size, 3, 1, 2)
-        for i in range(num_blocks - 1):
-            if size < 2:
-                raise ValueError(
-                    f"image_size={image_size} is too small: transition {i + 1} gets a {size}x{size} "
-                    f"map and needs at least 2x2; use a larger image or fewer dense blocks")
-            size //= 2
+        init_weights(self, fan="fan_in", linear="zero_bias")
 
     def forward(self, x):                                  # (B, C, H, W)
         x = self.final(self.features(self.stem(x)))        # (B, C_last, H', W')
         return self.classifier(torch.flatten(self.avgpool(x), 1))  # (B, num_classes)
-
-
-def _input_size(in_channels=3, image_size=224, **_):
-    return (in_channels, image_size, image_size)
 
 
 # Course scale (<= ~25 M MACs per 28x28 image): a 3x3/1 stem, the max-pool (14x14 into the
@@ -181,21 +139,53 @@ COURSE_201 = {**COURSE, "growth_rate": 10, "stem_channels": 20}
 
 def densenet(depth, **kwargs):
     """DenseNet-`depth` of Table 1 (121, 169 or 201); kwargs as `DenseNet`."""
-    if depth not in CONFIGS:
-        raise ValueError(f"depth={depth!r}; valid: {', '.join(map(str, CONFIGS))}")
-    return DenseNet(**{"block_config": CONFIGS[depth], **kwargs})
+    return DenseNet(**{"block_config": CONFIGS[one_of("depth", depth, CONFIGS)], **kwargs})
 
 
-@register("densenet121", input_size=_input_size, course=COURSE)
+@register("densenet121", course=COURSE)
 def densenet121(**kwargs):
     return densenet(121, **kwargs)
 
 
-@register("densenet169", input_size=_input_size, course=COURSE)
+@register("densenet169", course=COURSE)
 def densenet169(**kwargs):
     return densenet(169, **kwargs)
 
 
-@register("densenet201", input_size=_input_size, course=COURSE_201)
+@register("densenet201", course=COURSE_201)
 def densenet201(**kwargs):
     return densenet(201, **kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_densenet(block_config, growth_rate, bn_size, compression, stem_channels, stem_kernel,
+                    stem_stride, stem_pool, in_channels, num_classes, image_size, **_) -> tuple:
+    """DenseNet's arguments, checked; returns `block_config` as a tuple."""
+    block_config = tuple(block_config)
+    if not block_config or any(not isinstance(n, int) or n < 1 for n in block_config):
+        raise ValueError(f"block_config={block_config}: give the number of layers of each "
+                         f"dense block, positive integers")
+    check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+    for label, value in (("growth_rate", growth_rate), ("stem_channels", stem_channels),
+                         ("stem_kernel", stem_kernel), ("stem_stride", stem_stride)):
+        integer(label, value)
+    if bn_size is not None and (not isinstance(bn_size, int) or bn_size < 1):
+        raise ValueError(f"bn_size must be a positive integer or None (no bottleneck), "
+                         f"got {bn_size!r}")
+    number("compression", compression, 0, 1, low_open=True,
+           hint=": theta, the fraction of channels a transition keeps")
+    if stem_kernel % 2 == 0:
+        raise ValueError(f"stem_kernel={stem_kernel}: use an odd kernel so that padding "
+                         f"{stem_kernel // 2} keeps the stem's geometry")
+    size = conv_output_size(image_size, stem_kernel, stem_kernel // 2, stem_stride)
+    if stem_pool:
+        size = conv_output_size(size, 3, 1, 2)
+    for i in range(len(block_config) - 1):
+        if size < 2:
+            raise ValueError(
+                f"image_size={image_size} is too small: transition {i + 1} gets a "
+                f"{size}x{size} map and needs at least 2x2; use a larger image or fewer dense "
+                f"blocks")
+        size //= 2
+    return block_config

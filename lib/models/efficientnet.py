@@ -1,5 +1,5 @@
 """EfficientNet (Tan & Le, 2019, "EfficientNet: Rethinking Model Scaling for Convolutional
-Neural Networks", arXiv:1905.11946). Explained in chapters/15_efficientnet.ipynb.
+Neural Networks", arXiv:1905.11946). Explained in chapters/16_efficientnet.ipynb.
 
 One baseline, B0 (Table 1, found by architecture search), scaled in depth d, width w and
 resolution r. The compound scaling rule (Section 3.3) ties the three to one coefficient phi:
@@ -17,7 +17,9 @@ from functools import partial
 import torch
 from torch import nn
 
-from lib.models.mobilenet import ConvBNActivation, make_divisible
+from lib.checks import number, one_of, positive
+from lib.models.checks import check_args
+from lib.models.layers import ConvBNActivation, SqueezeExcitation, init_weights, make_divisible
 from lib.models.registry import register
 
 # Paper, Table 1: the EfficientNet-B0 baseline. Resolution is that of each stage's input; a
@@ -56,34 +58,8 @@ SCALINGS = ("published", "compound")
 def compound_coefficients(phi, alpha=ALPHA, beta=BETA, gamma=GAMMA, base_resolution=224):
     """(width, depth, resolution) of the pure rule: w = beta^phi, d = alpha^phi and the
     resolution base_resolution * gamma^phi rounded to an integer."""
-    if not isinstance(phi, (int, float)) or phi < 0:
-        raise ValueError(f"phi={phi!r} must be a number >= 0 (B0 is phi = 0, B7 phi = 7)")
+    number("phi", phi, 0, hint=" (B0 is phi = 0, B7 phi = 7)")
     return beta ** phi, alpha ** phi, round(base_resolution * gamma ** phi)
-
-
-class SqueezeExcitation(nn.Module):
-    """Squeeze-and-excitation as MBConv uses it: global average pool, 1x1 convolution down to
-    `squeeze_channels` (a quarter of the block's input channels, not of the expanded ones),
-    SiLU, 1x1 convolution back, sigmoid, and a per-channel rescaling of the input.
-    (`lib.models.senet.SqueezeExcitation` is SE-ResNet's: a reduction ratio of the channels
-    it rescales, ReLU, linear layers.)
-
-    Args:
-        channels: channels of the input to rescale (the expanded channels).
-        squeeze_channels: width of the bottleneck.
-    """
-
-    def __init__(self, channels, squeeze_channels, activation=nn.SiLU):
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
-        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
-        self.activation = activation(inplace=True)
-        self.scale_activation = nn.Sigmoid()
-
-    def forward(self, x):
-        scale = self.fc2(self.activation(self.fc1(self.avgpool(x))))  # (B, C, 1, 1)
-        return x * self.scale_activation(scale)
 
 
 class StochasticDepth(nn.Module):
@@ -120,8 +96,7 @@ class MBConv(nn.Module):
     def __init__(self, in_channels, out_channels, expand_ratio, kernel_size, stride,
                  se_ratio=0.25, stochastic_depth_prob=0.0, norm_layer=nn.BatchNorm2d):
         super().__init__()
-        if stride not in (1, 2):
-            raise ValueError(f"stride={stride!r}; valid: 1 or 2")
+        one_of("stride", stride, (1, 2))
         self.use_res_connect = stride == 1 and in_channels == out_channels
         expanded = make_divisible(in_channels * expand_ratio, 8)
         layers = []
@@ -131,7 +106,7 @@ class MBConv(nn.Module):
         layers += [
             ConvBNActivation(expanded, expanded, kernel_size, stride, groups=expanded,
                              activation=nn.SiLU, norm_layer=norm_layer),
-            SqueezeExcitation(expanded, max(1, int(in_channels * se_ratio))),
+            SqueezeExcitation(expanded, max(1, int(in_channels * se_ratio)), nn.SiLU),
             ConvBNActivation(expanded, out_channels, 1, activation=None, norm_layer=norm_layer),
         ]
         self.block = nn.Sequential(*layers)
@@ -158,9 +133,9 @@ class EfficientNet(nn.Module):
     def __init__(self, width_mult=1.0, depth_mult=1.0, dropout=0.2, stochastic_depth_prob=0.2,
                  in_channels=3, num_classes=1000, table=TABLE_1, bn_eps=1e-3, bn_momentum=0.01):
         super().__init__()
-        for label, v in (("width_mult", width_mult), ("depth_mult", depth_mult)):
-            if not isinstance(v, (int, float)) or v <= 0:
-                raise ValueError(f"{label}={v!r} must be a positive number")
+        positive("depth_mult", depth_mult)
+        check_args(width_mult=width_mult, dropout=dropout, in_channels=in_channels,
+                   num_classes=num_classes)
         # TensorFlow's batch norm defaults, those of the official code.
         norm_layer = lambda c: nn.BatchNorm2d(c, eps=bn_eps, momentum=bn_momentum)
 
@@ -184,24 +159,13 @@ class EfficientNet(nn.Module):
                 c, i = out_channels, i + 1
             layers.append(nn.Sequential(*blocks))
         last_channels = channels(head[5])
-        layers.append(ConvBNActivation(c, last_channels, 1, activation=nn.SiLU, norm_layer=norm_layer))
+        layers.append(ConvBNActivation(c, last_channels, 1, activation=nn.SiLU,
+                                       norm_layer=norm_layer))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(dropout, inplace=True),
                                         nn.Linear(last_channels, num_classes))
-
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                r = 1.0 / math.sqrt(m.out_features)
-                nn.init.uniform_(m.weight, -r, r)
-                nn.init.zeros_(m.bias)
+        init_weights(self, linear="uniform")
 
     def forward(self, x):
         x = self.avgpool(self.features(x)).flatten(1)  # (B, last_channels)
@@ -212,10 +176,8 @@ def coefficients(variant="b0", scaling="published", phi=None):
     """(width, depth, resolution, dropout) of EfficientNet-`variant` under `scaling`:
     "published" (PUBLISHED) or "compound" (the pure rule at phi, by default the variant's
     number; the dropout rate stays the published one)."""
-    if variant not in PUBLISHED:
-        raise ValueError(f"variant={variant!r}; valid: {', '.join(PUBLISHED)}")
-    if scaling not in SCALINGS:
-        raise ValueError(f"scaling={scaling!r}; valid: {', '.join(map(repr, SCALINGS))}")
+    one_of("variant", variant, PUBLISHED)
+    one_of("scaling", scaling, SCALINGS)
     width, depth, resolution, dropout = PUBLISHED[variant]
     if scaling == "compound":
         width, depth, resolution = compound_coefficients(int(variant[1:]) if phi is None else phi)
@@ -225,9 +187,9 @@ def coefficients(variant="b0", scaling="published", phi=None):
     return width, depth, resolution, dropout
 
 
-def _input_size(variant, in_channels=3, scaling="published", phi=None, image_size=None, **_):
-    size = image_size or coefficients(variant, scaling, phi)[2]
-    return in_channels, size, size
+def _image_size(variant, scaling="published", phi=None, image_size=None, **_):
+    """The input's side: `image_size` if given, else the variant's resolution."""
+    return coefficients(variant, scaling, phi)[2] if image_size is None else image_size
 
 
 def _efficientnet(variant, scaling="published", phi=None, image_size=None, **kwargs):
@@ -236,8 +198,8 @@ def _efficientnet(variant, scaling="published", phi=None, image_size=None, **kwa
     (or `phi`). `image_size` overrides the input resolution only: the network ends in a
     global average pool."""
     width, depth, _, dropout = coefficients(variant, scaling, phi)
-    if image_size is not None and (not isinstance(image_size, int) or image_size < 1):
-        raise ValueError(f"image_size={image_size!r} must be a positive integer")
+    if image_size is not None:
+        check_args(image_size=image_size)
     kwargs.setdefault("dropout", dropout)
     return EfficientNet(width, depth, **kwargs)
 
@@ -250,41 +212,41 @@ def _efficientnet(variant, scaling="published", phi=None, image_size=None, **kwa
 _COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32, "bn_momentum": 0.1}
 
 
-@register("efficientnet_b0", input_size=partial(_input_size, "b0"), course=_COURSE)
+@register("efficientnet_b0", image_size=partial(_image_size, "b0"), course=_COURSE)
 def efficientnet_b0(**kwargs):
     return _efficientnet("b0", **kwargs)
 
 
-@register("efficientnet_b1", input_size=partial(_input_size, "b1"), course=_COURSE)
+@register("efficientnet_b1", image_size=partial(_image_size, "b1"), course=_COURSE)
 def efficientnet_b1(**kwargs):
     return _efficientnet("b1", **kwargs)
 
 
-@register("efficientnet_b2", input_size=partial(_input_size, "b2"), course=_COURSE)
+@register("efficientnet_b2", image_size=partial(_image_size, "b2"), course=_COURSE)
 def efficientnet_b2(**kwargs):
     return _efficientnet("b2", **kwargs)
 
 
-@register("efficientnet_b3", input_size=partial(_input_size, "b3"), course=_COURSE)
+@register("efficientnet_b3", image_size=partial(_image_size, "b3"), course=_COURSE)
 def efficientnet_b3(**kwargs):
     return _efficientnet("b3", **kwargs)
 
 
-@register("efficientnet_b4", input_size=partial(_input_size, "b4"), course=_COURSE)
+@register("efficientnet_b4", image_size=partial(_image_size, "b4"), course=_COURSE)
 def efficientnet_b4(**kwargs):
     return _efficientnet("b4", **kwargs)
 
 
-@register("efficientnet_b5", input_size=partial(_input_size, "b5"), course=_COURSE)
+@register("efficientnet_b5", image_size=partial(_image_size, "b5"), course=_COURSE)
 def efficientnet_b5(**kwargs):
     return _efficientnet("b5", **kwargs)
 
 
-@register("efficientnet_b6", input_size=partial(_input_size, "b6"), course=_COURSE)
+@register("efficientnet_b6", image_size=partial(_image_size, "b6"), course=_COURSE)
 def efficientnet_b6(**kwargs):
     return _efficientnet("b6", **kwargs)
 
 
-@register("efficientnet_b7", input_size=partial(_input_size, "b7"), course=_COURSE)
+@register("efficientnet_b7", image_size=partial(_image_size, "b7"), course=_COURSE)
 def efficientnet_b7(**kwargs):
     return _efficientnet("b7", **kwargs)

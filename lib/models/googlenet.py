@@ -23,7 +23,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from lib.cost import conv_output_size
+from lib.checks import integer, one_of
+from lib.geometry import conv_output_size
+from lib.models.checks import check_args
+from lib.models.layers import init_weights, scale_channels
 from lib.models.registry import register
 
 # Paper, Table 1, the Inception rows: name, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
@@ -75,22 +78,16 @@ class Inception(nn.Module):
 
     def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
         super().__init__()
-        for label, value, optional in (("in_channels", in_channels, False), ("ch1x1", ch1x1, False),
-                                       ("ch3x3red", ch3x3red, True), ("ch3x3", ch3x3, False),
-                                       ("ch5x5red", ch5x5red, True), ("ch5x5", ch5x5, False),
-                                       ("pool_proj", pool_proj, True)):
-            if optional and value is None:
-                continue
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer{' or None' if optional else ''}, "
-                                 f"got {value!r}")
+        _check_inception(in_channels=in_channels, ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3,
+                         ch5x5red=ch5x5red, ch5x5=ch5x5, pool_proj=pool_proj)
         self.branch1 = _conv(in_channels, ch1x1, 1)
         self.branch2 = self._reduce_then(in_channels, ch3x3red, ch3x3, 3)
         self.branch3 = self._reduce_then(in_channels, ch5x5red, ch5x5, 5)
         self.branch4 = nn.Sequential(OrderedDict([("pool", nn.MaxPool2d(3, stride=1, padding=1))]))
         if pool_proj is not None:
             self.branch4.add_module("proj", _conv(in_channels, pool_proj, 1))
-        self.out_channels = ch1x1 + ch3x3 + ch5x5 + (in_channels if pool_proj is None else pool_proj)
+        self.out_channels = ch1x1 + ch3x3 + ch5x5 + (in_channels if pool_proj is None
+                                                     else pool_proj)
 
     @staticmethod
     def _reduce_then(in_channels, reduced, out_channels, k):
@@ -117,7 +114,8 @@ class InceptionAux(nn.Module):
         channels, hidden: the 128 filters and 1024 units of the paper.
     """
 
-    def __init__(self, in_channels, num_classes, in_size=14, channels=128, hidden=1024, dropout=0.7):
+    def __init__(self, in_channels, num_classes, in_size=14, channels=128, hidden=1024,
+                 dropout=0.7):
         super().__init__()
         side = conv_output_size(in_size, 5, 0, 3)
         self.pool = nn.AvgPool2d(5, stride=3)
@@ -154,20 +152,15 @@ class GoogLeNet(nn.Module):
         dropout: dropout probability before the classifier (40% in the paper).
     """
 
-    def __init__(self, in_channels=3, num_classes=1000, image_size=224, aux_logits=False, lrn=True,
-                 width_mult=1.0, dropout=0.4):
+    def __init__(self, in_channels=3, num_classes=1000, image_size=224, aux_logits=False,
+                 lrn=True, width_mult=1.0, dropout=0.4):
         super().__init__()
-        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
-            raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        if not isinstance(image_size, int) or image_size < 1:
-            raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
-        if not isinstance(aux_logits, bool):
-            raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}")
+        check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size,
+                   width_mult=width_mult, dropout=dropout)
+        one_of("aux_logits", aux_logits, (False, True))
 
         def w(c):
-            return max(1, round(c * width_mult))
+            return scale_channels(c, width_mult)
 
         c64, c192 = w(64), w(192)
         stem = [
@@ -200,7 +193,8 @@ class GoogLeNet(nn.Module):
                         f"image_size={image_size} is too small for the auxiliary classifiers: "
                         f"Inception ({name}) sees {side}x{side} pixels, fewer than their 5x5 "
                         f"average pool; use image_size >= 65 or aux_logits=False")
-                aux[f"inception{name}"] = InceptionAux(channels, num_classes, side, w(128), w(1024))
+                aux[f"inception{name}"] = InceptionAux(channels, num_classes, side, w(128),
+                                                       w(1024))
         self.features = nn.Sequential(OrderedDict(layers))  # (B, 1024, 7, 7) at 224x224
         self.aux_logits = aux_logits
         self.aux = nn.ModuleDict(aux) if aux_logits else None
@@ -208,13 +202,7 @@ class GoogLeNet(nn.Module):
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(channels, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         aux = []
@@ -228,8 +216,18 @@ class GoogLeNet(nn.Module):
         return logits
 
 
-@register("googlenet",
-          input_size=lambda in_channels=3, image_size=224, **_: (in_channels, image_size, image_size),
+@register("googlenet", image_size=224,
           course=dict(in_channels=1, num_classes=10, image_size=96, width_mult=0.25))
 def googlenet(**kwargs):
     return GoogLeNet(**kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_inception(**channels):
+    """Every channel count of an Inception module is a positive integer; the 1x1 layers before
+    the 3x3 and 5x5 convolutions and after the pool may be None (absent)."""
+    for label, value in channels.items():
+        if value is None and label in ("ch3x3red", "ch5x5red", "pool_proj"):
+            continue
+        integer(label, value)

@@ -5,7 +5,7 @@
 - MobileNet v2: Sandler et al., 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
   arXiv:1801.04381.
 
-Explained in chapters/12_mobilenet.ipynb.
+Explained in chapters/13_mobilenet.ipynb.
 
 A standard D_K x D_K convolution from M to N channels on a D_F x D_F map costs
 D_K^2 * M * N * D_F^2 multiply-adds; its depthwise separable factorization, one D_K x D_K
@@ -16,6 +16,9 @@ import itertools
 
 from torch import nn
 
+from lib.checks import integer, number, one_of, positive
+from lib.models.checks import check_args
+from lib.models.layers import ConvBNActivation, init_weights, make_divisible
 from lib.models.registry import register
 
 # MobileNet v1, Table 1: type / stride, filter shape, input size, with a first column for the
@@ -64,30 +67,6 @@ INVERTED_RESIDUAL_SETTING = [
 ]
 
 
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    """Round a scaled channel count to the nearest multiple of `divisor`, never below
-    `min_value` (default `divisor`) nor more than 10% below `v` (the rule of the official
-    MobileNet v2 and EfficientNet code)."""
-    min_value = divisor if min_value is None else min_value
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
-
-
-class ConvBNActivation(nn.Sequential):
-    """Convolution (no bias, 'same' padding) -> batch norm -> activation (None for linear)."""
-
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, groups=1,
-                 activation=nn.ReLU, norm_layer=nn.BatchNorm2d):
-        layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2,
-                            groups=groups, bias=False),
-                  norm_layer(out_channels)]
-        if activation is not None:
-            layers.append(activation(inplace=True))
-        super().__init__(*layers)
-
-
 class DepthwiseSeparableConv(nn.Module):
     """MobileNet v1's layer (paper, Figure 3): a 3x3 depthwise convolution (one filter per
     input channel, `groups=in_channels`) and a 1x1 pointwise convolution, each followed by
@@ -126,9 +105,8 @@ class MobileNetV1(nn.Module):
     def __init__(self, alpha=1.0, depthwise=True, shallow=False, in_channels=3, num_classes=1000,
                  table=TABLE_1):
         super().__init__()
-        if not isinstance(alpha, (int, float)) or alpha <= 0:
-            raise ValueError(f"width multiplier alpha={alpha!r} must be a positive number "
-                             f"(the paper uses 1.0, 0.75, 0.5, 0.25)")
+        positive("width multiplier alpha", alpha, hint=" (the paper uses 1.0, 0.75, 0.5, 0.25)")
+        check_args(in_channels=in_channels, num_classes=num_classes)
 
         def width(c):
             w = int(round(c * alpha))
@@ -139,14 +117,16 @@ class MobileNetV1(nn.Module):
 
         # Consecutive rows with the same repeat count repeat together, as the paper's "5x" pair.
         rows = iter([row for repeat, group in itertools.groupby(table, key=lambda r: r[0])
-                     for row in [r[1:] for r in group] * (0 if shallow and repeat > 1 else repeat)])
+                     for row in [r[1:] for r in group]
+                     * (0 if shallow and repeat > 1 else repeat)])
         _, stride, (k, _, _, c_out), _ = next(rows)
         layers = [ConvBNActivation(in_channels, width(c_out), k, stride)]
         for kind, stride, shape, _ in rows:
             if kind == "conv dw":
                 _, _, (_, _, c_in, c_out), _ = next(rows)  # the 1x1 pointwise row
                 if depthwise:
-                    layers.append(DepthwiseSeparableConv(width(c_in), width(c_out), stride, shape[0]))
+                    layers.append(DepthwiseSeparableConv(width(c_in), width(c_out), stride,
+                                                         shape[0]))
                 else:
                     layers.append(ConvBNActivation(width(c_in), width(c_out), shape[0], stride))
             elif kind == "fc":
@@ -173,8 +153,7 @@ class InvertedResidual(nn.Module):
 
     def __init__(self, in_channels, out_channels, stride, expand_ratio, norm_layer=nn.BatchNorm2d):
         super().__init__()
-        if stride not in (1, 2):
-            raise ValueError(f"stride={stride!r}; valid: 1 or 2")
+        one_of("stride", stride, (1, 2))
         hidden = int(round(in_channels * expand_ratio))
         self.use_res_connect = stride == 1 and in_channels == out_channels
         layers = []
@@ -200,31 +179,23 @@ class MobileNetV2(nn.Module):
     def __init__(self, width_mult=1.0, in_channels=3, num_classes=1000, dropout=0.2,
                  inverted_residual_setting=INVERTED_RESIDUAL_SETTING, round_nearest=8):
         super().__init__()
-        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
-            raise ValueError(f"width_mult={width_mult!r} must be a positive number "
-                             f"(the paper uses 0.35 to 1.4)")
+        positive("width_mult", width_mult, hint=" (the paper uses 0.35 to 1.4)")
+        check_args(in_channels=in_channels, num_classes=num_classes, dropout=dropout)
         input_channel = make_divisible(32 * width_mult, round_nearest)
         self.last_channel = make_divisible(1280 * max(1.0, width_mult), round_nearest)
         features = [ConvBNActivation(in_channels, input_channel, 3, 2, activation=nn.ReLU6)]
         for t, c, n, s in inverted_residual_setting:
             output_channel = make_divisible(c * width_mult, round_nearest)
             for i in range(n):
-                features.append(InvertedResidual(input_channel, output_channel, s if i == 0 else 1, t))
+                features.append(InvertedResidual(input_channel, output_channel,
+                                                 s if i == 0 else 1, t))
                 input_channel = output_channel
         features.append(ConvBNActivation(input_channel, self.last_channel, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.last_channel, num_classes))
-
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(self.last_channel, num_classes))
+        init_weights(self)
 
     def forward(self, x):
         x = self.avgpool(self.features(x)).flatten(1)  # (B, last_channel)
@@ -234,22 +205,19 @@ class MobileNetV2(nn.Module):
 def _v1_image_size(rho=1.0, image_size=None):
     """224 * rho rounded to an integer (Table 7: 0.857 -> 192, 0.714 -> 160, 0.571 -> 128),
     or `image_size` when given."""
+    table = ", ".join(f"{r} -> {s}" for r, s in RESOLUTIONS.items())
+    number("resolution multiplier rho", rho, 0, 1, low_open=True, hint=f" (Table 7: {table})")
     if image_size is not None:
-        if not isinstance(image_size, int) or image_size < 1:
-            raise ValueError(f"image_size={image_size!r} must be a positive integer")
+        integer("image_size", image_size)
         if rho != 1.0 and round(224 * rho) != image_size:
             raise ValueError(f"rho={rho} means a {round(224 * rho)}x{round(224 * rho)} input, "
                              f"but image_size={image_size}; pass one of them")
         return image_size
-    if not isinstance(rho, (int, float)) or not 0 < rho <= 1:
-        raise ValueError(f"resolution multiplier rho={rho!r} must be in (0, 1] "
-                         f"(Table 7: {', '.join(f'{r} -> {s}' for r, s in RESOLUTIONS.items())})")
     return max(1, round(224 * rho))
 
 
 @register("mobilenet_v1",
-          input_size=lambda in_channels=3, rho=1.0, image_size=None, **_:
-          (in_channels, _v1_image_size(rho, image_size), _v1_image_size(rho, image_size)),
+          image_size=lambda rho=1.0, image_size=None, **_: _v1_image_size(rho, image_size),
           course={"in_channels": 1, "num_classes": 10, "alpha": 0.5, "image_size": 32})
 def mobilenet_v1(alpha=1.0, rho=1.0, image_size=None, **kwargs):
     """MobileNet v1 (alpha = 1, 224x224: 569 M mult-adds, 4.2 M parameters in the paper).
@@ -259,7 +227,6 @@ def mobilenet_v1(alpha=1.0, rho=1.0, image_size=None, **kwargs):
 
 
 @register("mobilenet_v2",
-          input_size=lambda in_channels=3, image_size=224, **_: (in_channels, image_size, image_size),
           course={"in_channels": 1, "num_classes": 10, "image_size": 32})
 def mobilenet_v2(image_size=224, **kwargs):
     """MobileNet v2 (width 1.0, 224x224: 300 M MACs, 3.5 M parameters). The course form takes

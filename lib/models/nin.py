@@ -14,7 +14,10 @@ from collections import OrderedDict
 
 from torch import nn
 
-from lib.cost import conv_output_size
+from lib.checks import integer
+from lib.geometry import output_sizes
+from lib.models.checks import check_args, too_small
+from lib.models.layers import init_weights, scale_channels
 from lib.models.registry import register
 
 # out_channels (None: num_classes), kernel, stride, padding of each NiN block's first convolution.
@@ -35,17 +38,19 @@ class NiNBlock(nn.Sequential):
     Args:
         in_channels: channels of the input.
         out_channels: channels of all three convolutions.
-        kernel_size, stride, padding: of the first convolution (the 1x1s have stride 1, no padding).
+        kernel_size, stride, padding: of the first convolution (the 1x1s have stride 1, no
+            padding).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
-        for label, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1),
+        for label, value, low in (("in_channels", in_channels, 1),
+                                  ("out_channels", out_channels, 1),
                                   ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                                   ("padding", padding, 0)):
-            if not isinstance(value, int) or value < low:
-                raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
+            integer(label, value, low)
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding),
+            nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
         )
@@ -55,32 +60,12 @@ def feature_sizes(image_size: int) -> list[int]:
     """Side of each NiN block's output for a square input ([54, 26, 12, 5] for 224).
 
     Raises ValueError, naming the smallest valid size, when the input is too small."""
-    if not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
-    try:
-        return _feature_sizes(image_size)
-    except ValueError:
-        smallest = next(s for s in range(image_size + 1, 4096) if _fits(s))
-        raise ValueError(f"image_size={image_size} is too small for NiN: the three 3x3/2 "
-                         f"max-pools leave no pixels; use image_size >= {smallest}") from None
-
-
-def _feature_sizes(n):
-    sides = []
-    for i, (_, k, s, p) in enumerate(CONFIG):
-        if i:
-            n = conv_output_size(n, POOL[0], 0, POOL[1])
-        n = conv_output_size(n, k, p, s)
-        sides.append(n)
-    return sides
-
-
-def _fits(n):
-    try:
-        _feature_sizes(n)
-        return True
-    except ValueError:
-        return False
+    check_args(image_size=image_size)
+    path = [(k, s, p) for _, k, s, p in CONFIG[:1]]
+    for _, k, s, p in CONFIG[1:]:
+        path += [(*POOL, 0), (k, s, p)]            # a max-pool, then the next block
+    too_small("NiN", image_size, path, "the three 3x3/2 max-pools leave no pixels")
+    return output_sizes(image_size, path)[::2]     # the blocks' outputs
 
 
 class NiN(nn.Module):
@@ -94,12 +79,11 @@ class NiN(nn.Module):
         dropout: dropout probability before the last block.
     """
 
-    def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0, dropout=0.5):
+    def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0,
+                 dropout=0.5):
         super().__init__()
-        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
-            raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_args(in_channels=in_channels, num_classes=num_classes, width_mult=width_mult,
+                   dropout=dropout)
         feature_sizes(image_size)
         layers = []
         for i, (out_channels, k, s, p) in enumerate(CONFIG, start=1):
@@ -107,7 +91,7 @@ class NiN(nn.Module):
                 out_channels = num_classes
                 layers.append(("dropout", nn.Dropout(dropout)))
             else:
-                out_channels = max(1, round(out_channels * width_mult))
+                out_channels = scale_channels(out_channels, width_mult)
             layers.append((f"block{i}", NiNBlock(in_channels, out_channels, k, s, p)))
             if i < len(CONFIG):
                 layers.append((f"pool{i}", nn.MaxPool2d(*POOL)))
@@ -115,17 +99,13 @@ class NiN(nn.Module):
         self.features = nn.Sequential(OrderedDict(layers))  # (B, num_classes, 5, 5) at 224x224
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         return self.flatten(self.pool(self.features(x)))  # (B, num_classes)
 
 
-@register("nin",
-          input_size=lambda in_channels=3, image_size=224, **_: (in_channels, image_size, image_size),
+@register("nin", image_size=224,
           course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25))
 def nin(**kwargs):
     return NiN(**kwargs)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Reference:
-    params: int | float | None  # learnable parameters; an int is exact, a float as rounded in print
+    params: int | float | None  # learnable parameters; an int is exact, a float rounded in print
     macs: int | float | None    # multiply-accumulates per image at the default resolution
     source: str                 # where the numbers are printed
     weights: str | None = None  # torchvision weights enum whose meta holds them, if any
@@ -39,7 +39,7 @@ REFERENCES = {
         "d2l.torch.LeNet(num_classes=10), materialised on a 1x28x28 input (d2l 1.0)",
         note="No MAC count is published for this form. Lecture 001's complexity table prints "
              "4M for LeNet, ten times the 415,680 MACs of its layers before the output layer "
-             "(tests/test_lectures_classic.py)."),
+             "(lib.lectures, claims 001.complexity.*.lenet.*)."),
     "alexnet": Reference(
         46e6, 1e9,
         "lecture 001 (HKUST COMP 5214), 'Complexity' slide, AlexNet Total row",
@@ -58,8 +58,9 @@ REFERENCES = {
     "vgg19": _tv("VGG19_Weights.IMAGENET1K_V1", 143_667_240, 19.632),
     "nin": Reference(
         None, None, "none published",
-        note="The layers are d2l's NiN block for block (tests/test_lectures_classic.py), but "
-             "neither d2l nor the paper (whose ImageNet model is a different one) prints a count."),
+        note="The layers are d2l's NiN block for block (tests/test_lectures_sources.py), but "
+             "neither d2l nor the paper (whose ImageNet model is a different one) prints a "
+             "count."),
     "googlenet": Reference(
         6.8e6, 1.5e9,
         "Szegedy et al. 2015 (arXiv:1409.4842): Table 1's params column summed (6,797.7 K); "
@@ -74,13 +75,15 @@ REFERENCES = {
         "osmr/imgclsmob pytorch/README.md, BN-Inception (Params; FLOPs/2)",
         note="osmr builds Figure 5 with a plain 7x7 first convolution (118.0 M MACs) where the "
              "table has a separable one (34.0 M), and a bias on every convolution; its FLOPs/2 "
-             "also counts a little beyond convolution and linear layers (+0.5 % on Inception v3)."),
+             "also counts a little beyond convolution and linear layers (+0.5 % on Inception "
+             "v3)."),
     "inception_v3": _tv(
         "Inception_V3_Weights.IMAGENET1K_V1", 27_161_264, 5.713,
         note="The parameters include the auxiliary classifier (3.3 M), its MACs are not counted: "
              "it runs only in training mode."),
     "inception_v4": Reference(
-        42_679_816, 12_304.93e6, "osmr/imgclsmob pytorch/README.md, InceptionV4 (Params; FLOPs/2)"),
+        42_679_816, 12_304.93e6,
+        "osmr/imgclsmob pytorch/README.md, InceptionV4 (Params; FLOPs/2)"),
     "inception_resnet_v2": Reference(
         55_843_464, 13_188.64e6,
         "osmr/imgclsmob pytorch/README.md, InceptionResNetV2 (Params; FLOPs/2)"),

@@ -1,6 +1,6 @@
 """ResNet (He et al., 2015, arXiv:1512.03385), its pre-activation form (He et al., 2016,
-arXiv:1603.05027) and ResNeXt (Xie et al., 2016, arXiv:1611.05431). Explained in the course's
-chapter on ResNet and ResNeXt.
+arXiv:1603.05027) and ResNeXt (Xie et al., 2016, arXiv:1611.05431). Explained in
+chapters/10_resnet.ipynb.
 
 Defaults build torchvision's models, parameter for parameter. They depart from the 2015 paper
 in one place: a bottleneck block that halves the resolution does so in its 3x3 convolution, not
@@ -25,6 +25,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lib.checks import integer, integers, one_of
+from lib.geometry import divisors
+from lib.models.checks import check_args
+from lib.models.layers import init_weights
 from lib.models.registry import register
 
 # Paper, Table 1: the block type and the number of blocks in conv2_x, conv3_x, conv4_x, conv5_x.
@@ -40,10 +44,6 @@ WIDTHS = (64, 128, 256, 512)
 
 BLOCK_VARIANTS = ("post", "pre")
 SHORTCUTS = ("projection", "projection_all", "identity")
-
-
-def _divisors(n):
-    return ", ".join(str(d) for d in range(1, n + 1) if n % d == 0)
 
 
 class ZeroPadShortcut(nn.Module):
@@ -80,10 +80,8 @@ class ResidualBlock(nn.Module):
     def __init__(self, convs, shortcut="projection", variant="post", bias=False,
                  projection_norm=True, attention=None):
         super().__init__()
-        if variant not in BLOCK_VARIANTS:
-            raise ValueError(f"block_variant={variant!r}; valid: {', '.join(map(repr, BLOCK_VARIANTS))}")
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f"shortcut={shortcut!r}; valid: {', '.join(map(repr, SHORTCUTS))}")
+        one_of("block_variant", variant, BLOCK_VARIANTS)
+        one_of("shortcut", shortcut, SHORTCUTS)
         self.variant = variant
         in_channels, out_channels = convs[0][1], convs[-1][2]
         stride = math.prod(row[3] for row in convs)
@@ -99,10 +97,11 @@ class ResidualBlock(nn.Module):
                 self.add_module(f"bn{i}", nn.BatchNorm2d(c_in))
                 self.add_module(f"relu{i}", nn.ReLU(inplace=True))
                 self.add_module(f"conv{i}", conv)
-        self.attention = attention(out_channels) if attention is not None else nn.Identity()
+        self.attention = nn.Identity() if attention is None else attention(out_channels)
 
         changes_shape = stride != 1 or in_channels != out_channels
-        self.projects = shortcut == "projection_all" or (shortcut == "projection" and changes_shape)
+        self.projects = (shortcut == "projection_all"
+                         or shortcut == "projection" and changes_shape)
         if self.projects:
             layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=bias)]
             if variant == "post" and projection_norm:
@@ -168,11 +167,10 @@ class Bottleneck(ResidualBlock):
                  stride_in_1x1=False, **kwargs):
         width = channels if width is None else width
         for label, value in (("channels", channels), ("width", width), ("groups", groups)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+            integer(label, value)
         if width % groups:
             raise ValueError(f"cardinality (groups) {groups} does not divide the bottleneck "
-                             f"width {width}; valid cardinalities: {_divisors(width)}")
+                             f"width {width}; valid cardinalities: {divisors(width)}")
         s1, s3 = (stride, 1) if stride_in_1x1 else (1, stride)
         super().__init__([(1, in_channels, width, s1, 1),
                           (3, width, width, s3, groups),
@@ -207,43 +205,8 @@ class ResNet(nn.Module):
                  shortcut="projection", bias=False, projection_norm=True, attention=None,
                  stride_in_1x1=False, zero_init_residual=False, image_size=224):
         super().__init__()
-        if block not in BLOCKS:
-            raise ValueError(f"block={block!r}; valid: {', '.join(map(repr, BLOCKS))}")
-        layers, widths = tuple(layers), tuple(widths)
-        if len(layers) != len(widths) or not layers:
-            raise ValueError(f"layers={layers} and widths={widths} must give one entry per stage "
-                             f"(the same number of entries, at least one)")
-        for label, values in (("layers", layers), ("widths", widths)):
-            if any(not isinstance(v, int) or v < 1 for v in values):
-                raise ValueError(f"{label}={values}: every entry must be a positive integer")
-        for label, value in (("in_channels", in_channels), ("num_classes", num_classes),
-                             ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
-                             ("stem_channels", stem_channels), ("stem_kernel", stem_kernel),
-                             ("stem_stride", stem_stride), ("image_size", image_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer, got {value!r}")
-        if stem_kernel % 2 == 0:
-            raise ValueError(f"stem_kernel={stem_kernel}: use an odd kernel so that padding "
-                             f"{stem_kernel // 2} keeps the stem's geometry")
-        if block_variant not in BLOCK_VARIANTS:
-            raise ValueError(f"block_variant={block_variant!r}; valid: "
-                             f"{', '.join(map(repr, BLOCK_VARIANTS))}")
-        block_cls = BLOCKS[block]
-        extra = {}
-        if block == "basic":
-            if cardinality != 1 or bottleneck_width != 64 or stride_in_1x1:
-                raise ValueError("cardinality, bottleneck_width and stride_in_1x1 apply to "
-                                 "bottleneck blocks only; use block='bottleneck'")
-        else:
-            extra["stride_in_1x1"] = stride_in_1x1
-        group_widths = [w * bottleneck_width // 64 for w in widths]
-        if block == "bottleneck" and min(group_widths) < 1:
-            raise ValueError(f"bottleneck_width={bottleneck_width} leaves the groups of the "
-                             f"{widths[group_widths.index(0)]}-channel stage empty "
-                             f"(int({widths[group_widths.index(0)]} x {bottleneck_width} / 64) = 0); "
-                             f"use bottleneck_width >= {math.ceil(64 / min(widths))}")
+        layers, widths = _check_resnet(**locals())
         pre = block_variant == "pre"
-
         stem = [nn.Conv2d(in_channels, stem_channels, stem_kernel, stride=stem_stride,
                           padding=stem_kernel // 2, bias=bias)]
         if not pre:
@@ -252,33 +215,28 @@ class ResNet(nn.Module):
             stem.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
         self.stem = nn.Sequential(*stem)                   # (B, 64, H/4, W/4) for the paper
 
-        channels = stem_channels
-        stages = []
-        for i, (n, width, group_width) in enumerate(zip(layers, widths, group_widths)):
+        block_kwargs = dict(shortcut=shortcut, variant=block_variant, bias=bias,
+                            projection_norm=projection_norm, attention=attention)
+        if block == "bottleneck":
+            block_kwargs["stride_in_1x1"] = stride_in_1x1
+        channels, stages = stem_channels, []
+        for i, (n, width) in enumerate(zip(layers, widths)):
+            if block == "bottleneck":  # ResNeXt: C groups of int(d x width / 64) channels
+                block_kwargs.update(groups=cardinality,
+                                    width=cardinality * (width * bottleneck_width // 64))
             blocks = []
             for j in range(n):
                 stride = 2 if i > 0 and j == 0 else 1
-                if block == "bottleneck":
-                    extra.update(groups=cardinality, width=group_width * cardinality)
-                blocks.append(block_cls(channels, width, stride, shortcut=shortcut,
-                                        variant=block_variant, bias=bias,
-                                        projection_norm=projection_norm, attention=attention,
-                                        **extra))
-                channels = width * block_cls.expansion
+                blocks.append(BLOCKS[block](channels, width, stride, **block_kwargs))
+                channels = width * BLOCKS[block].expansion
             stages.append(nn.Sequential(*blocks))
         self.layers = nn.Sequential(*stages)               # (B, C_last, H/32, W/32) for the paper
-        self.final = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True)) if pre else nn.Identity()
+        self.final = (nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True)) if pre
+                      else nn.Identity())
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_weights(self, linear=None)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, ResidualBlock):
@@ -287,10 +245,6 @@ class ResNet(nn.Module):
     def forward(self, x):                                  # (B, C, H, W)
         x = self.final(self.layers(self.stem(x)))          # (B, C_last, H', W')
         return self.fc(torch.flatten(self.avgpool(x), 1))  # (B, num_classes)
-
-
-def _input_size(in_channels=3, image_size=224, **_):
-    return (in_channels, image_size, image_size)
 
 
 # Course scale (<= ~25 M MACs per 28x28 image): one input channel, ten classes, a 3x3/1 stem
@@ -304,38 +258,68 @@ COURSE_DEEP = {**COURSE, "stem_channels": 8, "widths": (8, 16, 32, 64)}
 
 def resnet(depth, **kwargs):
     """ResNet-`depth` of Table 1 (18, 34, 50, 101 or 152); kwargs as `ResNet`."""
-    if depth not in CONFIGS:
-        raise ValueError(f"depth={depth!r}; valid: {', '.join(map(str, CONFIGS))}")
-    block, layers = CONFIGS[depth]
+    block, layers = CONFIGS[one_of("depth", depth, CONFIGS)]
     return ResNet(**{"block": block, "layers": layers, **kwargs})
 
 
-@register("resnet18", input_size=_input_size, course=COURSE)
+@register("resnet18", course=COURSE)
 def resnet18(**kwargs):
     return resnet(18, **kwargs)
 
 
-@register("resnet34", input_size=_input_size, course=COURSE)
+@register("resnet34", course=COURSE)
 def resnet34(**kwargs):
     return resnet(34, **kwargs)
 
 
-@register("resnet50", input_size=_input_size, course=COURSE)
+@register("resnet50", course=COURSE)
 def resnet50(**kwargs):
     return resnet(50, **kwargs)
 
 
-@register("resnet101", input_size=_input_size, course=COURSE_DEEP)
+@register("resnet101", course=COURSE_DEEP)
 def resnet101(**kwargs):
     return resnet(101, **kwargs)
 
 
-@register("resnet152", input_size=_input_size, course=COURSE_DEEP)
+@register("resnet152", course=COURSE_DEEP)
 def resnet152(**kwargs):
     return resnet(152, **kwargs)
 
 
 # Xie et al., Table 1: ResNeXt-50 (32x4d) is ResNet-50 with 32 groups of width 4 in conv2_x.
-@register("resnext50_32x4d", input_size=_input_size, course=COURSE)
+@register("resnext50_32x4d", course=COURSE)
 def resnext50_32x4d(cardinality=32, bottleneck_width=4, **kwargs):
     return resnet(50, cardinality=cardinality, bottleneck_width=bottleneck_width, **kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_resnet(block, layers, widths, in_channels, num_classes, cardinality,
+                  bottleneck_width, stem_channels, stem_kernel, stem_stride, block_variant,
+                  stride_in_1x1, image_size, **_) -> tuple[tuple, tuple]:
+    """ResNet's arguments, checked; returns `layers` and `widths` as tuples."""
+    one_of("block", block, BLOCKS)
+    one_of("block_variant", block_variant, BLOCK_VARIANTS)
+    layers, widths = integers("layers", layers), integers("widths", widths)
+    if len(layers) != len(widths) or not layers:
+        raise ValueError(f"layers={layers} and widths={widths} must give one entry per stage "
+                         f"(the same number of entries, at least one)")
+    check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+    for label, value in (("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
+                         ("stem_channels", stem_channels), ("stem_kernel", stem_kernel),
+                         ("stem_stride", stem_stride)):
+        integer(label, value)
+    if stem_kernel % 2 == 0:
+        raise ValueError(f"stem_kernel={stem_kernel}: use an odd kernel so that padding "
+                         f"{stem_kernel // 2} keeps the stem's geometry")
+    if block == "basic" and (cardinality != 1 or bottleneck_width != 64 or stride_in_1x1):
+        raise ValueError("cardinality, bottleneck_width and stride_in_1x1 apply to "
+                         "bottleneck blocks only; use block='bottleneck'")
+    narrowest = min(widths)
+    if block == "bottleneck" and narrowest * bottleneck_width // 64 < 1:
+        raise ValueError(f"bottleneck_width={bottleneck_width} leaves the groups of the "
+                         f"{narrowest}-channel stage empty (int({narrowest} x "
+                         f"{bottleneck_width} / 64) = 0); use bottleneck_width >= "
+                         f"{math.ceil(64 / narrowest)}")
+    return layers, widths

@@ -1,10 +1,11 @@
-"""Squeeze-and-Excitation networks (Hu et al., 2017, arXiv:1709.01507). Explained in the
-course's squeeze-and-excitation chapter.
+"""Squeeze-and-Excitation networks (Hu et al., 2017, arXiv:1709.01507). Explained in
+chapters/15_senet.ipynb.
 
 An SE block reweights the channels of a feature map by a function of the whole image: squeeze
 (global average pooling to one number per channel), excitation (FC down by the reduction ratio
 r, ReLU, FC back up, sigmoid) and scale. In a ResNet it acts on the residual branch before the
-sum (Fig. 3), so SE-ResNet-50 is `lib.models.resnet.ResNet` with an `attention` factory.
+sum (Fig. 3), so SE-ResNet-50 is `lib.models.resnet.ResNet` with an `attention` factory; the
+block itself, `lib.models.layers.SqueezeExcitation`, is also part of EfficientNet's MBConv.
 
 Cost: each block adds 2 C^2 / r weights and as many MACs (plus biases), C the block's output
 channels. That is ~2.5 M parameters on ResNet-50 (~10 %), 63 % of them in the last stage, and
@@ -20,35 +21,22 @@ from functools import partial
 
 from torch import nn
 
+from lib.checks import integer
 from lib.models import resnet
+from lib.models.layers import SqueezeExcitation
 from lib.models.registry import register
 
 
-class SqueezeExcitation(nn.Module):
-    """x * sigmoid(W2 relu(W1 mean_hw(x))), with W1: C -> C/r and W2: C/r -> C."""
-
-    def __init__(self, channels, reduction=16, bias=True):
-        super().__init__()
-        for label, value in (("channels", channels), ("reduction", reduction)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"SE {label} must be a positive integer, got {value!r}")
-        if reduction > channels:
-            raise ValueError(f"reduction ratio r={reduction} leaves no hidden units for "
-                             f"{channels} channels; use r <= {channels}")
-        hidden = channels // reduction
-        self.squeeze = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Linear(channels, hidden, bias=bias)
-        self.relu = nn.ReLU(inplace=True)
-        self.fc2 = nn.Linear(hidden, channels, bias=bias)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):                                            # (B, C, H, W)
-        s = self.squeeze(x).flatten(1)                               # (B, C)
-        s = self.sigmoid(self.fc2(self.relu(self.fc1(s))))           # (B, C) in (0, 1)
-        return x * s[:, :, None, None]                               # (B, C, H, W)
+def se_block(channels, reduction=16, bias=True) -> SqueezeExcitation:
+    """SE-ResNet's block: C -> C/r hidden units (reduction ratio r), ReLU, back to C."""
+    integer("SE reduction", reduction)
+    if reduction > channels:
+        raise ValueError(f"reduction ratio r={reduction} leaves no hidden units for "
+                         f"{channels} channels; use r <= {channels}")
+    return SqueezeExcitation(channels, channels // reduction, nn.ReLU, bias)
 
 
-@register("se_resnet50", input_size=resnet._input_size, course=resnet.COURSE)
+@register("se_resnet50", course=resnet.COURSE)
 def se_resnet50(reduction=16, se_bias=True, **kwargs):
-    return resnet.resnet(50, attention=partial(SqueezeExcitation, reduction=reduction, bias=se_bias),
+    return resnet.resnet(50, attention=partial(se_block, reduction=reduction, bias=se_bias),
                          **kwargs)

@@ -5,7 +5,7 @@
 - ShuffleNet v2: Ma et al., 2018, "ShuffleNet V2: Practical Guidelines for Efficient CNN
   Architecture Design", arXiv:1807.11164.
 
-Explained in chapters/13_shufflenet.ipynb.
+Explained in chapters/14_shufflenet.ipynb.
 
 A 1x1 convolution with g groups costs 1/g of a dense one, but then each output channel only
 sees the input channels of its own group. Shuffling the channels between two group
@@ -15,6 +15,9 @@ from every group of the previous one (v1 paper, Figure 1).
 import torch
 from torch import nn
 
+from lib.checks import one_of, positive
+from lib.geometry import divisors
+from lib.models.checks import check_args
 from lib.models.registry import register
 
 # ShuffleNet v1, Table 1: stage, output size, stride, repeat (first unit, then the rest),
@@ -47,17 +50,13 @@ STAGES_OUT_CHANNELS_V2 = {
 }
 
 
-def _divisors(n):
-    return ", ".join(str(d) for d in range(1, n + 1) if n % d == 0)
-
-
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """Shuffle the channels of x, (B, C, H, W), across `groups`: channel i * (C/g) + j of the
     input becomes channel j * g + i of the output (v1 paper, Figure 1c)."""
     b, c, h, w = x.shape
     if not isinstance(groups, int) or groups < 1 or c % groups:
         raise ValueError(f"channel_shuffle: groups={groups!r} does not divide {c} channels; "
-                         f"valid group counts: {_divisors(c)}")
+                         f"valid group counts: {divisors(c)}")
     x = x.view(b, groups, c // groups, h, w)  # (B, g, C/g, H, W)
     x = x.transpose(1, 2).contiguous()        # (B, C/g, g, H, W)
     return x.view(b, c, h, w)
@@ -80,8 +79,7 @@ class ShuffleUnit(nn.Module):
 
     def __init__(self, in_channels, out_channels, groups, stride=1, grouped_first=True):
         super().__init__()
-        if stride not in (1, 2):
-            raise ValueError(f"stride={stride!r}; valid: 1 or 2")
+        one_of("stride", stride, (1, 2))
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
         if stride == 1 and in_channels != out_channels:
             raise ValueError(f"a stride-1 unit adds its input to its output, so in_channels "
@@ -91,13 +89,14 @@ class ShuffleUnit(nn.Module):
                              f"({out_channels}) must exceed in_channels ({in_channels})")
         bottleneck = out_channels // 4
         first_groups = groups if grouped_first else 1
-        for label, c, g in (("input", in_channels, first_groups), ("bottleneck", bottleneck, groups),
+        for label, c, g in (("input", in_channels, first_groups),
+                            ("bottleneck", bottleneck, groups),
                             ("bottleneck", bottleneck, first_groups),
                             ("residual-branch output", branch_channels, groups)):
             if c < 1 or c % g:
                 raise ValueError(f"groups={g} does not divide the {c} {label} channels of a "
                                  f"ShuffleUnit({in_channels}, {out_channels}, stride={stride}); "
-                                 f"valid group counts: {_divisors(c) if c > 0 else 'none'}")
+                                 f"valid group counts: {divisors(c) if c > 0 else 'none'}")
         self.groups, self.stride = groups, stride
         self.gconv1 = nn.Sequential(
             nn.Conv2d(in_channels, bottleneck, 1, groups=first_groups, bias=False),
@@ -121,6 +120,11 @@ class ShuffleUnit(nn.Module):
         return self.relu(x + out)
 
 
+def _round(v, divisor):
+    """v rounded to the nearest multiple of `divisor`, at least `divisor`."""
+    return max(divisor, int(v + divisor / 2) // divisor * divisor)
+
+
 class ShuffleNetV1(nn.Module):
     """ShuffleNet v1 built from Table 1.
 
@@ -134,12 +138,9 @@ class ShuffleNetV1(nn.Module):
 
     def __init__(self, groups=3, scale=1.0, in_channels=3, num_classes=1000):
         super().__init__()
-        if groups not in STAGE_OUT_CHANNELS:
-            raise ValueError(f"groups={groups!r}; valid (Table 1): "
-                             f"{', '.join(map(str, STAGE_OUT_CHANNELS))}")
-        if not isinstance(scale, (int, float)) or scale <= 0:
-            raise ValueError(f"scale={scale!r} must be a positive number (the paper uses "
-                             f"0.25, 0.5, 1, 1.5, 2)")
+        one_of("groups", groups, STAGE_OUT_CHANNELS, where="Table 1")
+        positive("scale", scale, hint=" (the paper uses 0.25, 0.5, 1, 1.5, 2)")
+        check_args(in_channels=in_channels, num_classes=num_classes)
         conv1, *stage_channels = STAGE_OUT_CHANNELS[groups]
         conv1 = _round(conv1 * scale, groups)
         stage_channels = [_round(c * scale, 4 * groups) for c in stage_channels]
@@ -148,7 +149,8 @@ class ShuffleNetV1(nn.Module):
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         c = conv1
         for (name, _, (first, rest)), out_channels in zip(STAGES, stage_channels):
-            units = [ShuffleUnit(c, out_channels, groups, stride=2, grouped_first=name != "stage2")]
+            units = [ShuffleUnit(c, out_channels, groups, stride=2,
+                                 grouped_first=name != "stage2")]
             units += [ShuffleUnit(out_channels, out_channels, groups) for _ in range(rest)]
             setattr(self, name, nn.Sequential(*units))
             c = out_channels
@@ -159,10 +161,6 @@ class ShuffleNetV1(nn.Module):
         x = self.maxpool(self.conv1(x))                      # (B, c1, H / 4, W / 4)
         x = self.stage4(self.stage3(self.stage2(x)))         # (B, c4, H / 32, W / 32)
         return self.fc(self.avgpool(x).flatten(1))
-
-
-def _round(v, divisor):
-    return max(divisor, int(v + divisor / 2) // divisor * divisor)
 
 
 class ShuffleUnitV2(nn.Module):
@@ -179,14 +177,15 @@ class ShuffleUnitV2(nn.Module):
 
     def __init__(self, in_channels, out_channels, stride):
         super().__init__()
-        if stride not in (1, 2):
-            raise ValueError(f"stride={stride!r}; valid: 1 or 2")
+        one_of("stride", stride, (1, 2))
         if out_channels % 2:
-            raise ValueError(f"out_channels={out_channels} must be even: two branches make half each")
+            raise ValueError(f"out_channels={out_channels} must be even: two branches make "
+                             f"half each")
         branch_features = out_channels // 2
         if stride == 1 and in_channels != out_channels:
-            raise ValueError(f"a stride-1 unit splits its input in two halves of out_channels / 2, "
-                             f"so in_channels ({in_channels}) must equal out_channels ({out_channels})")
+            raise ValueError(f"a stride-1 unit splits its input in two halves of "
+                             f"out_channels / 2, so in_channels ({in_channels}) must equal "
+                             f"out_channels ({out_channels})")
         self.stride = stride
         if stride > 1:
             self.branch1 = nn.Sequential(
@@ -202,7 +201,8 @@ class ShuffleUnitV2(nn.Module):
             nn.Conv2d(c, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),
             nn.ReLU(inplace=True),
-            nn.Conv2d(branch_features, branch_features, 3, stride, 1, groups=branch_features, bias=False),
+            nn.Conv2d(branch_features, branch_features, 3, stride, 1, groups=branch_features,
+                      bias=False),
             nn.BatchNorm2d(branch_features),
             nn.Conv2d(branch_features, branch_features, 1, bias=False),
             nn.BatchNorm2d(branch_features),
@@ -222,9 +222,8 @@ class ShuffleNetV2(nn.Module):
 
     def __init__(self, scale=1.0, in_channels=3, num_classes=1000):
         super().__init__()
-        if scale not in STAGES_OUT_CHANNELS_V2:
-            raise ValueError(f"scale={scale!r}; valid (Table 5): "
-                             f"{', '.join(map(str, STAGES_OUT_CHANNELS_V2))}")
+        one_of("scale", scale, STAGES_OUT_CHANNELS_V2, where="Table 5")
+        check_args(in_channels=in_channels, num_classes=num_classes)
         conv1, *stage_channels, conv5 = STAGES_OUT_CHANNELS_V2[scale]
         self.conv1 = nn.Sequential(nn.Conv2d(in_channels, conv1, 3, 2, 1, bias=False),
                                    nn.BatchNorm2d(conv1), nn.ReLU(inplace=True))
@@ -247,11 +246,7 @@ class ShuffleNetV2(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def _input_size(in_channels=3, image_size=224, **_):
-    return in_channels, image_size, image_size
-
-
-@register("shufflenet_v1", input_size=_input_size,
+@register("shufflenet_v1",
           course={"in_channels": 1, "num_classes": 10, "image_size": 32})
 def shufflenet_v1(image_size=224, **kwargs):
     """ShuffleNet 1x, g = 3 (137 M MACs, 1.9 M parameters at 224x224). The course form takes
@@ -259,7 +254,7 @@ def shufflenet_v1(image_size=224, **kwargs):
     return ShuffleNetV1(**kwargs)
 
 
-@register("shufflenet_v2", input_size=_input_size,
+@register("shufflenet_v2",
           course={"in_channels": 1, "num_classes": 10, "image_size": 32})
 def shufflenet_v2(image_size=224, **kwargs):
     """ShuffleNet v2 1x (145 M MACs, 2.3 M parameters at 224x224). The course form takes 32x32

@@ -1,5 +1,6 @@
 """SqueezeNet (Iandola et al., 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer
-parameters and <0.5MB model size", arXiv:1602.07360). Explained in chapters/11_squeezenet.ipynb.
+parameters and <0.5MB model size", arXiv:1602.07360). Explained in
+chapters/12_squeezenet.ipynb.
 
 Three strategies (paper, Section 3.1): replace 3x3 filters by 1x1 filters, feed the remaining
 3x3 filters fewer input channels (the squeeze layer), and downsample late. SqueezeNet 1.1 (the
@@ -10,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn import init
 
+from lib.checks import one_of
+from lib.models.checks import check_args
 from lib.models.registry import register
 
 # Paper, Table 1 (1.0) and the repository's v1.1: ("conv1", out channels, kernel, stride),
@@ -47,7 +50,7 @@ class Fire(nn.Module):
     def forward(self, x):
         x = self.squeeze_activation(self.squeeze(x))  # (B, s1x1, H, W)
         return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
-                          self.expand3x3_activation(self.expand3x3(x))], 1)  # (B, e1x1 + e3x3, H, W)
+                          self.expand3x3_activation(self.expand3x3(x))], 1)  # (B, e1x1+e3x3, H, W)
 
 
 class SqueezeNet(nn.Module):
@@ -56,10 +59,9 @@ class SqueezeNet(nn.Module):
 
     def __init__(self, version="1_0", in_channels=3, num_classes=1000, dropout=0.5):
         super().__init__()
-        if version not in CONFIGS:
-            raise ValueError(f"version={version!r}; valid: {', '.join(CONFIGS)}")
+        check_args(in_channels=in_channels, num_classes=num_classes, dropout=dropout)
         layers = []
-        for v in CONFIGS[version]:
+        for v in CONFIGS[one_of("version", version, CONFIGS)]:
             if v == "M":
                 layers.append(nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True))
             elif v[0] == "conv1":
@@ -73,7 +75,7 @@ class SqueezeNet(nn.Module):
         final_conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)  # conv10
         self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
                                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
-
+        # The authors' initialisation: He uniform, but N(0, 0.01^2) for the last convolution.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 if m is final_conv:
@@ -86,14 +88,10 @@ class SqueezeNet(nn.Module):
         return self.classifier(self.features(x))  # (B, num_classes)
 
 
-def _input_size(in_channels=3, image_size=224, **_):
-    return in_channels, image_size, image_size
+COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32}
 
 
-_COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32}
-
-
-@register("squeezenet1_0", input_size=_input_size, course=_COURSE)
+@register("squeezenet1_0", course=COURSE)
 def squeezenet1_0(image_size=224, **kwargs):
     """SqueezeNet 1.0 (1.25 M parameters, 819 M MACs at 224x224). The course form takes 32x32
     Fashion-MNIST, about 8 M MACs per image; the network is fully convolutional, so
@@ -101,7 +99,7 @@ def squeezenet1_0(image_size=224, **kwargs):
     return SqueezeNet("1_0", **kwargs)
 
 
-@register("squeezenet1_1", input_size=_input_size, course=_COURSE)
+@register("squeezenet1_1", course=COURSE)
 def squeezenet1_1(image_size=224, **kwargs):
     """SqueezeNet 1.1 (1.24 M parameters, 349 M MACs at 224x224). The course form takes 32x32
     Fashion-MNIST, about 3 M MACs per image."""

@@ -15,6 +15,9 @@ and VGG-19 about 25 M, which train on a CPU. d2l's Fashion-MNIST VGG-11 is
 """
 from torch import nn
 
+from lib.checks import integer, one_of
+from lib.models.checks import check_args
+from lib.models.layers import init_weights, scale_channels
 from lib.models.registry import register
 
 # Paper, Table 1. An int n is conv3-n (a 3x3 convolution with n output channels, padding 1),
@@ -61,22 +64,11 @@ class VGGBlock(nn.Sequential):
     """
 
     def __init__(self, num_convs, in_channels, out_channels, kernel_sizes=3, lrn=False):
-        for label, value in (("num_convs", num_convs), ("in_channels", in_channels),
-                             ("out_channels", out_channels)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive integer, got {value!r}")
-        if isinstance(kernel_sizes, int):
-            kernel_sizes = (kernel_sizes,) * num_convs
-        kernel_sizes = tuple(kernel_sizes)
-        if len(kernel_sizes) != num_convs:
-            raise ValueError(f"kernel_sizes={kernel_sizes} has {len(kernel_sizes)} entries for "
-                             f"num_convs={num_convs}; give one kernel size per convolution")
-        if any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in kernel_sizes):
-            raise ValueError(f"kernel_sizes={kernel_sizes}: every kernel size must be an odd "
-                             f"positive integer (1, 3, 5, ...) so that padding keeps H and W")
+        kernel_sizes = _check_block(num_convs, in_channels, out_channels, kernel_sizes)
         layers = []
         for k in kernel_sizes:
-            layers += [nn.Conv2d(in_channels, out_channels, k, padding=k // 2), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(in_channels, out_channels, k, padding=k // 2),
+                       nn.ReLU(inplace=True)]
             in_channels = out_channels
         if lrn:
             # As in AlexNet: n=5, alpha=1e-4, beta=0.75, k=2. PyTorch divides alpha by n.
@@ -91,7 +83,8 @@ def _blocks(config):
     for v in config:
         if v == "M":
             if not convs:
-                raise ValueError(f"config {config!r}: every 'M' must follow at least one convolution")
+                raise ValueError(f"config {config!r}: every 'M' must follow at least one "
+                                 f"convolution")
             channels = {c for _, c in convs}
             if len(channels) > 1:
                 raise ValueError(f"config {config!r}: the convolutions of one block must have the "
@@ -130,77 +123,81 @@ class VGG(nn.Module):
     def __init__(self, config="D", in_channels=3, num_classes=1000, image_size=224,
                  width_mult=1.0, hidden=4096, dropout=0.5):
         super().__init__()
-        if isinstance(config, str):
-            if config not in CONFIGS:
-                raise ValueError(f"unknown VGG configuration {config!r}; valid: {', '.join(CONFIGS)}")
-            config = CONFIGS[config]
-        if not isinstance(width_mult, (int, float)) or width_mult <= 0:
-            raise ValueError(f"width_mult must be a positive number, got {width_mult!r}")
-        if not isinstance(hidden, int) or hidden < 1:
-            raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        blocks = _blocks(tuple(config))
-        if not isinstance(image_size, int) or image_size < 2 ** len(blocks):
+        check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size,
+                   width_mult=width_mult, hidden=hidden, dropout=dropout)
+        blocks = _blocks(CONFIGS[one_of("config", config, CONFIGS)]
+                         if isinstance(config, str) else tuple(config))
+        if image_size < 2 ** len(blocks):
             raise ValueError(f"image_size={image_size!r} is too small: {len(blocks)} blocks halve "
                              f"it {len(blocks)} times; use image_size >= {2 ** len(blocks)}")
         side = image_size // 2 ** len(blocks)
         layers = []
         for kernel_sizes, out_channels, lrn in blocks:
-            out_channels = max(1, round(out_channels * width_mult))
-            layers.append(VGGBlock(len(kernel_sizes), in_channels, out_channels, kernel_sizes, lrn))
+            out_channels = scale_channels(out_channels, width_mult)
+            layers.append(VGGBlock(len(kernel_sizes), in_channels, out_channels, kernel_sizes,
+                                   lrn))
             in_channels = out_channels
         self.features = nn.Sequential(*layers)  # (B, 512, 7, 7) at 224x224
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(in_channels * side * side, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(in_channels * side * side, hidden), nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
             nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
             nn.Linear(hidden, num_classes),
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         return self.classifier(self.features(x))
 
 
-def _input_size(in_channels=3, image_size=224, **_):
-    return (in_channels, image_size, image_size)
-
-
 COURSE = dict(in_channels=1, num_classes=10, image_size=64, width_mult=0.125, hidden=256)
 
 
-@register("vgg11", input_size=_input_size, course=COURSE)
+@register("vgg11", course=COURSE)
 def vgg11(**kwargs):
     return VGG("A", **kwargs)
 
 
-@register("vgg11_lrn", input_size=_input_size, course=COURSE)
+@register("vgg11_lrn", course=COURSE)
 def vgg11_lrn(**kwargs):
     return VGG("A-LRN", **kwargs)
 
 
-@register("vgg13", input_size=_input_size, course=COURSE)
+@register("vgg13", course=COURSE)
 def vgg13(**kwargs):
     return VGG("B", **kwargs)
 
 
-@register("vgg16_c", input_size=_input_size, course=COURSE)
+@register("vgg16_c", course=COURSE)
 def vgg16_c(**kwargs):
     return VGG("C", **kwargs)
 
 
-@register("vgg16", input_size=_input_size, course=COURSE)
+@register("vgg16", course=COURSE)
 def vgg16(**kwargs):
     return VGG("D", **kwargs)
 
 
-@register("vgg19", input_size=_input_size, course=COURSE)
+@register("vgg19", course=COURSE)
 def vgg19(**kwargs):
     return VGG("E", **kwargs)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _check_block(num_convs, in_channels, out_channels, kernel_sizes) -> tuple[int, ...]:
+    """The kernel size of each convolution of a VGG block, after checking the block's arguments."""
+    for label, value in (("num_convs", num_convs), ("in_channels", in_channels),
+                         ("out_channels", out_channels)):
+        integer(label, value)
+    if isinstance(kernel_sizes, int):
+        kernel_sizes = (kernel_sizes,) * num_convs
+    kernel_sizes = tuple(kernel_sizes)
+    if len(kernel_sizes) != num_convs:
+        raise ValueError(f"kernel_sizes={kernel_sizes} has {len(kernel_sizes)} entries for "
+                         f"num_convs={num_convs}; give one kernel size per convolution")
+    if any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in kernel_sizes):
+        raise ValueError(f"kernel_sizes={kernel_sizes}: every kernel size must be an odd "
+                         f"positive integer (1, 3, 5, ...) so that padding keeps H and W")
+    return kernel_sizes

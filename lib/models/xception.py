@@ -1,12 +1,12 @@
 """Xception (Chollet, 2016, "Xception: Deep Learning with Depthwise Separable Convolutions",
-arXiv:1610.02357). Explained in the course's Inception chapter, after Inception v3.
+arXiv:1610.02357). Explained in chapters/08_inception.ipynb, after Inception v3.
 
 Xception takes the Inception hypothesis to its end: if cross-channel and spatial correlations can
 be mapped separately, map them fully separately, with depthwise separable convolutions
 (`SeparableConv2d`: a 3x3 convolution per channel, then a 1x1 across channels). 36 of them, in
 14 blocks with residual connections, have the parameter budget of Inception v3.
 
-Arguments as in `lib.models.inception`: `width` multiplies every channel count; `stem="light"`
+Arguments as in `lib.models.inception_bn`: `width` multiplies every channel count; `stem="light"`
 replaces the two stem convolutions (299 -> 147 pixels) with one padded 3x3 convolution, for the
 course's 28x28 images (about 25 M MACs per image at `width=0.25`).
 """
@@ -15,16 +15,14 @@ from functools import partial
 
 from torch import nn
 
-from lib.models.inception import (BasicConv2d, CheckedInput, SeparableConv2d, check_args,
-                                  scaled)
+from lib.models.checks import CheckedInput, check_args
+from lib.models.layers import SeparableConv2d, light_stem, scaled, stem_from_rows
 from lib.models.registry import register
 
-__all__ = ["SeparableConv2d", "XceptionBlock", "Xception", "xception"]
-
-# Figure 5 of the paper, the stem: output channels, kernel, stride, padding.
+# Figure 5 of the paper, the stem: name, output channels, kernel, stride, padding.
 XCEPTION_STEM = (
-    (32, 3, 2, 0),      # 299x299x3 -> 149x149x32
-    (64, 3, 1, 0),      # -> 147x147x64
+    ("conv1", 32, 3, 2, 0),      # 299x299x3 -> 149x149x32
+    ("conv2", 64, 3, 1, 0),      # -> 147x147x64
 )
 
 # Figure 5, the blocks: flow, output channels of the block's separable convolutions, stride,
@@ -76,18 +74,14 @@ class Xception(CheckedInput):
     def __init__(self, in_channels=3, num_classes=1000, image_size=299, width=1.0, stem="paper",
                  dropout=0.5):
         super().__init__()
-        check_args("xception", in_channels, num_classes, image_size, width, stem, dropout)
+        check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size,
+                   width=width, stem=stem, dropout=dropout)
         c = partial(scaled, width=width)
         if stem == "paper":
-            layers, channels = OrderedDict(), in_channels
-            for i, (out, k, s, p) in enumerate(XCEPTION_STEM, 1):
-                layers[f"conv{i}"] = BasicConv2d(channels, c(out), k, s, p)
-                channels = c(out)
-            path = [(k, s, p) for _, k, s, p in XCEPTION_STEM]
+            self.stem, channels = stem_from_rows(XCEPTION_STEM, in_channels, width)
+            path = [(k, s, p) for _, _, k, s, p in XCEPTION_STEM]
         else:
-            layers, channels = OrderedDict(conv=BasicConv2d(in_channels, c(64), 3, padding=1)), c(64)
-            path = [(3, 1, 1)]
-        self.stem = nn.Sequential(layers)
+            self.stem, channels, path = light_stem(in_channels, c(64)), c(64), [(3, 1, 1)]
         strided = [(3, 2, 1) for _, _, stride, _ in XCEPTION if stride == 2]
         self._setup_input_check("xception", in_channels, image_size, path + strided, stem)
         flows = OrderedDict((flow, []) for flow, *_ in XCEPTION)
@@ -116,8 +110,7 @@ class Xception(CheckedInput):
         return self.fc(self.dropout(self.avgpool(x).flatten(1)))
 
 
-@register("xception",
-          input_size=lambda in_channels=3, image_size=299, **_: (in_channels, image_size, image_size),
+@register("xception", image_size=299,
           course=dict(in_channels=1, num_classes=10, image_size=28, stem="light", width=0.25))
 def xception(**kwargs):
     return Xception(**kwargs)

@@ -3,6 +3,7 @@ receptive field of a stack of layers.
 
 Each function takes the controls' values and returns an object whose HTML is the answer;
 impossible combinations raise ValueError with a message naming the value and what would fit.
+Each accepts the values its controls offer and more, up to the maxima of its `*_RANGES`.
 """
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import html
 from dataclasses import dataclass
 
 from lib import cost, ops
-
-_TABLE = "<table style='border-collapse:separate;border-spacing:12px 2px;margin-left:-12px'>"
-_ROW = "<tr><td>{}</td><td><b>{}</b></td><td><code>{}</code></td></tr>"
+from lib.checks import one_of, within
+from lib.html_table import table
 
 
 def _product(*factors) -> str:
@@ -39,53 +39,66 @@ class ConvLayer:
 
     def code(self) -> str:
         extra = "".join(f", {name}={v}" for name, v, default in
-                        (("stride", self.stride, 1), ("padding", self.padding, 0), ("groups", self.groups, 1))
+                        (("stride", self.stride, 1), ("padding", self.padding, 0),
+                         ("groups", self.groups, 1))
                         if v != default)
-        return f"nn.Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}{extra})"
+        return (f"nn.Conv2d({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size}{extra})")
 
     def _repr_html_(self) -> str:
         n, k, p, s, m, g = (self.input_size, self.kernel_size, self.padding, self.stride,
                             self.output_size, self.groups)
         c_in = f"({self.in_channels}/{g})" if g > 1 else str(self.in_channels)
+        c_out = self.out_channels
         rows = [
-            ("output", f"{self.out_channels}×{m}×{m}", f"floor(({n} + 2·{p} − {k})/{s}) + 1 = {m}"),
+            ("output", f"{c_out}×{m}×{m}", f"floor(({n} + 2·{p} − {k})/{s}) + 1 = {m}"),
             ("parameters", f"{self.params:,}",
-             f"{_product(k, k, c_in, self.out_channels)} + {self.out_channels} = {self.params:,}"),
-            ("MACs", f"{self.macs:,}", f"{_product(m, m, k, k, c_in, self.out_channels)} = {self.macs:,}"),
+             f"{_product(k, k, c_in, c_out)} + {c_out} = {self.params:,}"),
+            ("MACs", f"{self.macs:,}", f"{_product(m, m, k, k, c_in, c_out)} = {self.macs:,}"),
         ]
         notes = []
         skipped = (n + 2 * p - k) % s
         if skipped:
-            notes.append(f"(n + 2p − k)/s is not whole: the last {skipped} row(s) and column(s) of the "
-                         f"padded input are never visited")
+            notes.append(f"(n + 2p − k)/s is not whole: the last {skipped} row(s) and column(s) "
+                         f"of the padded input are never visited")
         if g > 1 and g == self.in_channels == self.out_channels:
             notes.append("depthwise: every channel is filtered on its own")
         elif g > 1:
-            notes.append(f"{g} groups of {self.in_channels // g} → {self.out_channels // g} channels: "
-                         f"{g}× fewer weights and MACs")
+            notes.append(f"{g} groups of {self.in_channels // g} → {self.out_channels // g} "
+                         f"channels: {g}× fewer weights and MACs")
         if k == 1:
             notes.append("1×1: a dense layer on the channel vector of every pixel")
-        return (f"<code>{html.escape(self.code())}</code>{_TABLE}"
-                + "".join(_ROW.format(*r) for r in rows) + "</table>"
+        cells = [[label, f"<b>{value}</b>", f"<code>{formula}</code>"]
+                 for label, value, formula in rows]
+        return (f"<code>{html.escape(self.code())}</code>" + table(None, cells)
                 + "".join(f"<div>{html.escape(t)}</div>" for t in notes))
 
 
 #: The explorer's values: the lecture's 5x5 image, Fashion-MNIST's 28x28 and ImageNet's 224x224;
 #: channel counts that make 4 and 16 groups (grouped and depthwise) possible and impossible.
 CONV_LAYER_CONTROLS = {
-    "input_size": [5, 28, 224], "kernel_size": [1, 3, 5, 7], "padding": [0, 1, 2, 3], "stride": [1, 2],
-    "in_channels": [1, 16], "out_channels": [1, 16, 64], "groups": [1, 4, 16],
+    "input_size": [5, 28, 224], "kernel_size": [1, 3, 5, 7], "padding": [0, 1, 2, 3],
+    "stride": [1, 2], "in_channels": [1, 16], "out_channels": [1, 16, 64], "groups": [1, 4, 16],
 }
 CONV_LAYER_DEFAULTS = {"input_size": 28, "kernel_size": 3, "padding": 1, "stride": 2,
                        "in_channels": 16, "out_channels": 64, "groups": 1}
+#: The (smallest, largest) value of each argument `conv_layer` accepts.
+CONV_LAYER_RANGES = {
+    "input_size": (1, 4096), "kernel_size": (1, 64), "padding": (0, 64), "stride": (1, 64),
+    "in_channels": (1, 65_536), "out_channels": (1, 65_536), "groups": (1, 65_536),
+}
 
 
 def conv_layer(input_size: int = 28, kernel_size: int = 3, padding: int = 1, stride: int = 1,
                in_channels: int = 1, out_channels: int = 16, groups: int = 1) -> ConvLayer:
     """Output shape, parameters (with bias) and MACs of one square convolution, by the formulas
 
-        m = floor((n + 2p - k) / s) + 1,  params = k·k·(c_in/g)·c_out + c_out,  MACs = m·m·k·k·(c_in/g)·c_out.
+        m = floor((n + 2p - k) / s) + 1,
+        params = k·k·(c_in/g)·c_out + c_out,
+        MACs = m·m·k·k·(c_in/g)·c_out.
     """
+    within(CONV_LAYER_RANGES, input_size=input_size, kernel_size=kernel_size, padding=padding,
+           stride=stride, in_channels=in_channels, out_channels=out_channels, groups=groups)
     problems, m, params = [], None, None
     try:
         m = cost.conv_output_size(input_size, kernel_size, padding, stride)
@@ -97,8 +110,8 @@ def conv_layer(input_size: int = 28, kernel_size: int = 3, padding: int = 1, str
         problems.append(str(e))
     if problems:
         raise ValueError("; ".join(problems))
-    return ConvLayer(input_size, kernel_size, padding, stride, in_channels, out_channels, groups, m,
-                     params, cost.conv_macs(kernel_size, in_channels, out_channels, m, groups))
+    return ConvLayer(input_size, kernel_size, padding, stride, in_channels, out_channels, groups,
+                     m, params, cost.conv_macs(kernel_size, in_channels, out_channels, m, groups))
 
 
 @dataclass
@@ -117,46 +130,51 @@ class ReceptiveField:
         for i, (r, _) in enumerate(reversed(self.fields)):
             w = r * scale
             shade = 70 + 130 * i / max(len(self.fields) - 1, 1)
-            squares.append(f"<rect x='{(side - w) / 2:.1f}' y='{(side - w) / 2:.1f}' width='{w:.1f}' "
-                           f"height='{w:.1f}' fill='rgb({shade:.0f},{shade + 25:.0f},230)' stroke='#333'/>")
-        return (f"<svg width='{side + 2}' height='{side + 2}' viewBox='-1 -1 {side + 2} {side + 2}'>"
-                f"{''.join(squares)}"
-                f"<rect x='{(side - scale) / 2:.1f}' y='{(side - scale) / 2:.1f}' width='{max(scale, 1.5):.1f}' "
-                f"height='{max(scale, 1.5):.1f}' fill='#c0392b'/></svg>")
+            squares.append(f"<rect x='{(side - w) / 2:.1f}' y='{(side - w) / 2:.1f}' "
+                           f"width='{w:.1f}' height='{w:.1f}' "
+                           f"fill='rgb({shade:.0f},{shade + 25:.0f},230)' stroke='#333'/>")
+        pixel = max(scale, 1.5)
+        return (f"<svg width='{side + 2}' height='{side + 2}' "
+                f"viewBox='-1 -1 {side + 2} {side + 2}'>{''.join(squares)}"
+                f"<rect x='{(side - scale) / 2:.1f}' y='{(side - scale) / 2:.1f}' "
+                f"width='{pixel:.1f}' height='{pixel:.1f}' fill='#c0392b'/></svg>")
 
     def _repr_html_(self) -> str:
-        rows = ["<tr><th>layer</th><th>k</th><th>s</th><th>r</th><th>j</th>"
-                "<th>r = r<sub>prev</sub> + (k − 1)·j<sub>prev</sub></th></tr>"]
-        r_prev, j_prev = 1, 1
+        head = ["layer", "k", "s", "r", "j", "r = r<sub>prev</sub> + (k − 1)·j<sub>prev</sub>"]
+        rows, r_prev, j_prev = [], 1, 1
         for (name, k, s), (r, j) in zip(self.layers, self.fields):
-            rows.append(f"<tr><td>{name}</td><td>{k}</td><td>{s}</td><td><b>{r}</b></td><td>{j}</td>"
-                        f"<td><code>{r_prev} + ({k} − 1)·{j_prev} = {r}</code></td></tr>")
+            rows.append([name, k, s, f"<b>{r}</b>", j,
+                         f"<code>{r_prev} + ({k} − 1)·{j_prev} = {r}</code>"])
             r_prev, j_prev = r, j
         convs = [k for name, k, _ in self.layers if name.startswith("conv")]
-        note = f"One output sees a {self.size}×{self.size} patch of the input (red: one input pixel, to scale)."
+        note = (f"One output sees a {self.size}×{self.size} patch of the input (red: one input "
+                f"pixel, to scale).")
         if all(s == 1 for _, _, s in self.layers) and len(convs) > 1:
-            note += (f" Weights per (input, output) channel pair: {len(convs)} layers × {convs[0]}² = "
-                     f"{sum(k * k for k in convs)}, against {self.size}² = {self.size ** 2} for one "
-                     f"{self.size}×{self.size} layer with the same field.")
-        return (f"<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>{self._svg()}"
-                f"{_TABLE}{''.join(rows)}</table></div><p>{html.escape(note)}</p>")
+            note += (f" Weights per (input, output) channel pair: {len(convs)} layers × "
+                     f"{convs[0]}² = {sum(k * k for k in convs)}, against {self.size}² = "
+                     f"{self.size ** 2} for one {self.size}×{self.size} layer with the same "
+                     f"field.")
+        return (f"<div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
+                f"{self._svg()}{table(head, rows, numeric={1, 2, 3, 4})}</div>"
+                f"<p>{html.escape(note)}</p>")
 
 
 POOLING_CHOICES = ("none", "2×2 max pool")
 
 
-RECEPTIVE_FIELD_CONTROLS = {"kernel_size": [1, 3, 5, 7], "stride": [1, 2], "layers": [1, 2, 3, 4, 5, 6],
-                            "pooling": list(POOLING_CHOICES)}
+RECEPTIVE_FIELD_CONTROLS = {"kernel_size": [1, 3, 5, 7], "stride": [1, 2],
+                            "layers": [1, 2, 3, 4, 5, 6], "pooling": list(POOLING_CHOICES)}
 RECEPTIVE_FIELD_DEFAULTS = {"kernel_size": 3, "stride": 1, "layers": 3, "pooling": "none"}
+#: The (smallest, largest) value of each numeric argument `receptive_field` accepts.
+RECEPTIVE_FIELD_RANGES = {"kernel_size": (1, 31), "stride": (1, 8), "layers": (1, 64)}
 
 
-def receptive_field(kernel_size: int = 3, stride: int = 1, layers: int = 3, pooling: str = "none") -> ReceptiveField:
+def receptive_field(kernel_size: int = 3, stride: int = 1, layers: int = 3,
+                    pooling: str = "none") -> ReceptiveField:
     """`layers` convolutions of kernel `kernel_size` and stride `stride`, each optionally followed
     by a 2×2 max pool of stride 2."""
-    if pooling not in POOLING_CHOICES:
-        raise ValueError(f"pooling={pooling!r}; valid: {', '.join(POOLING_CHOICES)}")
-    if not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be a positive integer, got {layers!r}")
+    within(RECEPTIVE_FIELD_RANGES, kernel_size=kernel_size, stride=stride, layers=layers)
+    one_of("pooling", pooling, POOLING_CHOICES)
     stack = []
     for i in range(1, layers + 1):
         stack.append((f"conv {i}", kernel_size, stride))

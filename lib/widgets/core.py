@@ -6,10 +6,11 @@ or any object with `_repr_html_`, such as `lib.cost.Cost`). For an invalid combi
 message instead of a traceback.
 
 `explore(fn, controls)` returns an `Explorer`. In a live kernel it is an ipywidgets box with one
-slider or dropdown per control. Its display also carries a static HTML version: `fn` evaluated
-by `lib` over the whole control grid, with a few lines of JavaScript that pick the stored
-answer for the chosen values. Pages of the built book, where no kernel runs, show that version,
-so every number a reader sees there still comes from `lib`.
+slider or dropdown per control, under ipywidgets 8 or Colab's 7.7 alike. Its display also
+carries a static HTML version: `fn` evaluated by `lib` over the whole control grid, with a few
+lines of JavaScript that pick the stored answer for the chosen values. Pages of the built book,
+where no kernel runs, and any front end without a widget manager show that version, so every
+number a reader sees there still comes from `lib`.
 """
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ import ipywidgets as w
 
 #: Largest control grid rendered into a static page.
 MAX_STATIC_COMBINATIONS = 5000
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Colab ships ipywidgets 7.7 (its front end does not render 8); both are supported.
+IPYWIDGETS_MAJOR = int(w.__version__.split(".")[0])
 
 _ERROR_STYLE = ("color:#8a1f11;background:#fdecea;border-left:4px solid #c0392b;"
                 "padding:0.4em 0.8em;margin:0.3em 0")
@@ -103,12 +108,19 @@ class Explorer(w.VBox):
         return static_html(self.fn, self.controls, self.value, self.labels, self.title)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data = dict(data or {})
-        data["text/html"] = self.static_html()
-        data["text/plain"] = f"Explorer({', '.join(self.controls)}) over {self.fn.__name__}"
-        return data
+        """The live view, and the static version for front ends that have no widget manager."""
+        return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.model_id},
+                "text/html": self.static_html(),
+                "text/plain": f"Explorer({', '.join(self.controls)}) over {self.fn.__name__}"}
+
+    if IPYWIDGETS_MAJOR < 8:
+        def _ipython_display_(self, **kwargs):
+            """ipywidgets 7 (Colab's) displays widgets through this hook, which IPython prefers
+            to `_repr_mimebundle_`: the same display, both views, goes out here."""
+            from IPython.display import display
+
+            display(self._repr_mimebundle_(), raw=True)
+            self._handle_displayed(**kwargs)
 
 
 def explore(fn: Callable[..., object], controls: dict[str, Sequence], value: dict | None = None,

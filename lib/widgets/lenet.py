@@ -1,17 +1,19 @@
 """Widget of chapters/03_lenet.ipynb: LeNet-5's channels, kernel sizes and dense width, and where
 its parameters and multiply-accumulates live.
 
-`lenet_cost` builds `lib.models.create("lenet", ...)` on the meta device and counts it with
-`lib.cost.count`; impossible combinations raise ValueError naming the value and what would fit.
+`lenet_cost` counts `lib.models.create("lenet", ...)` with `lib.cost.count`, and reads every
+shape it shows from that count; impossible combinations raise ValueError naming the value and
+what would fit (LeNet itself says which conv2 kernels fit).
 """
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
 
-from lib import cost, models
+from lib import cost
+from lib.checks import within
+from lib.html_table import bar, table
 
-IMAGE_SIZE = 28
 HIDDEN2 = 84  # the second dense layer keeps LeNet-5's width
 
 CONTROLS = {
@@ -23,16 +25,11 @@ CONTROLS = {
 DEFAULTS = {"conv1_channels": 6, "conv2_channels": 16, "conv1_kernel": 5, "conv2_kernel": 5}
 LABELS = {"conv1_channels": "conv1 channels", "conv2_channels": "conv2 channels",
           "conv1_kernel": "conv1 kernel", "conv2_kernel": "conv2 kernel"}
+#: The (smallest, largest) value of each argument `lenet_cost` accepts.
+RANGES = {"conv1_channels": (1, 1024), "conv2_channels": (1, 1024), "conv1_kernel": (1, 28),
+          "conv2_kernel": (1, 28), "fc1_units": (1, 16_384)}
 
 _KINDS = {"Conv2d": "convolution", "Linear": "dense"}
-
-
-_STYLE = ("<style>.cost-bars td{padding:0 .5em}.cost-bars td:nth-child(3),.cost-bars td:nth-child(5)"
-          "{text-align:right}.cost-bars i{display:inline-block;height:.7em}</style>")
-
-
-def _bar(fraction, colour):
-    return f"<i style='width:{6 * fraction:.2f}em;background:{colour}'></i>"
 
 
 @dataclass
@@ -44,18 +41,23 @@ class LeNetCost:
     conv1_kernel: int
     conv2_kernel: int
     fc1_units: int
-    side: int  # of conv2's pooled output, the map fc1 sees
 
     def named_layers(self):
         """(LeNet-5's name, counted layer) for the layers with weights and the poolings:
         conv1, pool1, conv2, pool2, fc1, fc2, fc3."""
         counts, named = {}, []
         for l in self.cost.layers:
-            prefix = {"Conv2d": "conv", "Linear": "fc"}.get(l.type, "pool" if "Pool" in l.type else None)
+            prefix = {"Conv2d": "conv", "Linear": "fc"}.get(l.type,
+                                                            "pool" if "Pool" in l.type else None)
             if prefix:
                 counts[prefix] = counts.get(prefix, 0) + 1
                 named.append((f"{prefix}{counts[prefix]}", l))
         return named
+
+    @property
+    def side(self) -> int:
+        """Side of conv2's pooled output, the map fc1 sees."""
+        return dict(self.named_layers())["pool2"].output_shape[-1]
 
     def share(self, kind: str) -> tuple[float, float]:
         """(fraction of the parameters, fraction of the MACs) in layers of `kind`:
@@ -78,24 +80,13 @@ class LeNetCost:
 def layer_table(named_layers, counted: cost.Cost, note: str = "") -> str:
     """Compact HTML: one row per (name, layer) with output shape, parameters and MACs, each with a
     bar for its share of the model's total, then the totals and `note`."""
-    rows = ["<tr><th>layer</th><th>output</th><th>params</th><th></th><th>MACs</th><th></th></tr>"]
-    for name, l in named_layers:
-        shape = "×".join(map(str, l.output_shape))
-        if l.params or l.macs:
-            rows.append(f"<tr><td>{name}</td><td>{shape}</td><td>{l.params:,}</td>"
-                        f"<td>{_bar(l.params / counted.params, '#dd8452')}</td><td>{l.macs:,}</td>"
-                        f"<td>{_bar(l.macs / counted.macs, '#4c72b0')}</td></tr>")
-        else:
-            rows.append(f"<tr><td>{name}</td><td>{shape}</td><td>0</td><td></td><td>0</td><td></td></tr>")
-    rows.append(f"<tr><th>total</th><td></td><th>{counted.params:,}</th><td></td>"
-                f"<th>{counted.macs:,}</th><td></td></tr>")
-    return (f"{_STYLE}<table class='cost-bars'>{''.join(rows)}</table>"
+    rows = [[name, "×".join(map(str, l.output_shape)),
+             f"{l.params:,}", bar(l.params / counted.params, "#dd8452") if l.params else "",
+             f"{l.macs:,}", bar(l.macs / counted.macs) if l.macs else ""]
+            for name, l in named_layers]
+    total = ["total", "", f"{counted.params:,}", "", f"{counted.macs:,}", ""]
+    return (table(["layer", "output", "params", "", "MACs", ""], rows, total, numeric={2, 4})
             + (f"<p>{html.escape(note)}</p>" if note else ""))
-
-
-def _check(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def lenet_cost(conv1_channels: int = 6, conv2_channels: int = 16, conv1_kernel: int = 5,
@@ -105,18 +96,9 @@ def lenet_cost(conv1_channels: int = 6, conv2_channels: int = 16, conv1_kernel: 
     conv1 is padded by conv1_kernel // 2 ('same' for odd kernels), conv2 is not; each is followed
     by 2x2 pooling, and fc1 sees conv2_channels x side x side inputs.
     """
-    for name, value in (("conv1_channels", conv1_channels), ("conv2_channels", conv2_channels),
-                        ("conv1_kernel", conv1_kernel), ("conv2_kernel", conv2_kernel),
-                        ("fc1_units", fc1_units)):
-        _check(name, value)
-    after_conv1 = cost.conv_output_size(IMAGE_SIZE, conv1_kernel, conv1_kernel // 2)
-    after_pool1 = after_conv1 // 2
-    if conv2_kernel > after_pool1 - 1:
-        raise ValueError(
-            f"conv2 kernel {conv2_kernel} leaves nothing to pool: conv1 and the first pooling leave a "
-            f"{after_pool1}×{after_pool1} map, and the second 2×2 pooling needs conv2's output to be at "
-            f"least 2×2; with a {conv1_kernel}×{conv1_kernel} conv1 use a conv2 kernel of at most {after_pool1 - 1}")
-    kwargs = dict(channels=(conv1_channels, conv2_channels), kernel_sizes=(conv1_kernel, conv2_kernel),
-                  hidden=(fc1_units, HIDDEN2))
-    return LeNetCost(cost.count("lenet", **kwargs), conv1_channels, conv2_channels, conv1_kernel,
-                     conv2_kernel, fc1_units, side=(after_pool1 - conv2_kernel + 1) // 2)
+    within(RANGES, conv1_channels=conv1_channels, conv2_channels=conv2_channels,
+           conv1_kernel=conv1_kernel, conv2_kernel=conv2_kernel, fc1_units=fc1_units)
+    counted = cost.count("lenet", channels=(conv1_channels, conv2_channels),
+                         kernel_sizes=(conv1_kernel, conv2_kernel), hidden=(fc1_units, HIDDEN2))
+    return LeNetCost(counted, conv1_channels, conv2_channels, conv1_kernel, conv2_kernel,
+                     fc1_units)

@@ -1,9 +1,8 @@
-"""The lectures' numbers on efficient networks, recomputed by `lib`.
-
-Sources: lecture 002 (SqueezeNet, MobileNet Tables 4-7), lectures 000/001 ("Separable
-Convolutions": parameters k_h k_w c_i c_o, computation m_h m_w k_h k_w c_i c_o, and m_h m_w
-k_h k_w c once the channels are separate; ShuffleNet), lecture 001 (EfficientNet compound
-scaling), checked against the papers they come from.
+"""What the lecture-claims registry's computations and explanations rest on, checked apart from
+the registry: its numbers against hand formulas written from the lectures' own tables, lib's
+networks against d2l's (the lectures draw d2l's networks), and the papers' formulas the
+explanations cite (MobileNet's multipliers, EfficientNet's compound rule, SqueezeNet, ShuffleNet).
+Every claim itself is tested in tests/test_lectures.py.
 """
 import math
 from fractions import Fraction
@@ -11,49 +10,264 @@ from fractions import Fraction
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
+from torch import nn
 
 from lib import cost, models
+from lib.cost import conv_macs, conv_output_size
+from lib.lectures import common, lecture001, lecture003, printed
+from lib.lectures import measure
 from lib.models.efficientnet import ALPHA, BETA, GAMMA, PUBLISHED, coefficients, compound_coefficients
 from lib.models.mobilenet import TABLE_1, ConvBNActivation, DepthwiseSeparableConv
 from lib.models.shufflenet import ShuffleUnit, channel_shuffle
 from lib.models.squeezenet import Fire
 
-# --- MobileNet v1: the paper's Tables 4-7 as lecture 002 reproduces them ----------------------
 
-# (kwargs, million Mult-Adds, million parameters) as printed.
-MOBILENET_TABLES = {
-    "Table 4: Conv MobileNet": ({"depthwise": False}, 4866, 29.3),
-    "Table 4: MobileNet": ({}, 569, 4.2),
-    "Table 5: 0.75 MobileNet": ({"alpha": 0.75}, 325, 2.6),
-    "Table 5: Shallow MobileNet": ({"shallow": True}, 307, 2.9),
-    "Table 6: 1.0 MobileNet-224": ({"alpha": 1.0}, 569, 4.2),
-    "Table 6: 0.75 MobileNet-224": ({"alpha": 0.75}, 325, 2.6),
-    "Table 6: 0.5 MobileNet-224": ({"alpha": 0.5}, 149, 1.3),
-    "Table 6: 0.25 MobileNet-224": ({"alpha": 0.25}, 41, 0.5),
-    "Table 7: 1.0 MobileNet-224": ({"rho": 1.0}, 569, 4.2),
-    "Table 7: 1.0 MobileNet-192": ({"rho": 0.857}, 418, 4.2),
-    "Table 7: 1.0 MobileNet-160": ({"rho": 0.714}, 290, 4.2),
-    "Table 7: 1.0 MobileNet-128": ({"rho": 0.571}, 186, 4.2),
+def meta(name, **kwargs):
+    with torch.device("meta"):
+        return models.create(name, **kwargs)
+
+
+# --- Lecture 001's complexity table, by hand ------------------------------------------------------
+
+# k*k*c_in*c_out weights, times the output's m*m pixels for MACs. AlexNet at 3x224x224 with
+# padding 1 on conv1: 54x54, 26x26 and 12x12 maps, a 5x5 map into dense1.
+ALEXNET_ROWS = {
+    "Conv1": (11 * 11 * 3 * 96, 11 * 11 * 3 * 96 * 54 * 54),
+    "Conv2": (5 * 5 * 96 * 256, 5 * 5 * 96 * 256 * 26 * 26),
+    "Conv3-5": (9 * (256 * 384 + 384 * 384 + 384 * 256), 9 * (256 * 384 + 384 * 384 + 384 * 256) * 12 * 12),
+    "Dense1": (256 * 5 * 5 * 4096, 256 * 5 * 5 * 4096),
+    "Dense2": (4096 * 4096, 4096 * 4096),
 }
+# LeNet-5 at 1x28x28 with padding 2 (d2l's): 28x28 and 10x10 maps, a 5x5 map into dense1.
+LENET_ROWS = {
+    "Conv1": (5 * 5 * 1 * 6, 5 * 5 * 1 * 6 * 28 * 28),
+    "Conv2": (5 * 5 * 6 * 16, 5 * 5 * 6 * 16 * 10 * 10),
+    "Conv3-5": (0, 0),
+    "Dense1": (16 * 5 * 5 * 120, 16 * 5 * 5 * 120),
+    "Dense2": (120 * 84, 120 * 84),
+}
+for _rows in (ALEXNET_ROWS, LENET_ROWS):
+    _rows["Total"] = tuple(sum(r[i] for r in _rows.values()) for i in (0, 1))
 
 
-@pytest.mark.parametrize("row", MOBILENET_TABLES)
-def test_mobilenet_tables(row):
-    kwargs, mult_adds, params = MOBILENET_TABLES[row]
-    c = cost.count("mobilenet_v1", **kwargs)
-    # Published to 3-4 digits: Mult-Adds within 0.5 % (the largest gap, 149.5 M for 149 M),
-    # parameters within the rounding of their one decimal.
-    assert c.macs / 1e6 == pytest.approx(mult_adds, rel=0.005)
-    assert abs(c.params / 1e6 - params) <= 0.05
+def test_complexity_rows_follow_hand_formulas():
+    assert lecture001.complexity_rows("alexnet") == ALEXNET_ROWS
+    assert lecture001.complexity_rows("lenet") == LENET_ROWS
 
 
-def test_lecture_309_is_a_garbled_569():
-    """The second copy of Table 6 in lecture 002 prints 309 M Mult-Adds for 1.0 MobileNet-224;
-    its first copy and the paper print 569 M, and so does the count."""
-    macs = cost.count("mobilenet_v1").macs / 1e6
-    assert round(macs) == 569
-    assert abs(macs - 309) > 250
+def test_complexity_flop_means_macs_at_224():
+    """The explanation of the Conv1 cell: two FLOPs per MAC would give 203 M; the paper's 55x55
+    maps (227x227, or torchvision's padding 2) 105 M for Conv1 and 448 M for Conv2."""
+    conv1 = ALEXNET_ROWS["Conv1"][1]
+    assert round(2 * conv1 / 1e6) == 203
+    assert conv_output_size(224, 11, 1, 4) == conv_output_size(224, 11, 0, 4) == 54
+    assert conv_output_size(227, 11, 0, 4) == 55
+    assert round(conv_macs(11, 3, 96, 55) / 1e6) == 105 and round(conv_macs(5, 96, 256, 27) / 1e6) == 448
 
+
+def test_complexity_lenet_column_is_ten_times_too_large():
+    """Every LeNet cell the registry calls wrong prints ten times the count, to its digits."""
+    for c in lecture001.CLAIMS:
+        if c.id.startswith("001.complexity.") and ".lenet." in c.id and c.verdict == "wrong" \
+                and "increase" not in c.id:
+            shown, step = printed(c.stated)
+            value = c.compute()
+            assert 9 < shown / value < 11 and abs(10 * value - shown) < step, c.id
+
+
+def test_complexity_increase_explanation():
+    """76x and 250x are the ratios of the slide's own totals; the true ones are 771x and 2420x."""
+    alexnet, lenet = ALEXNET_ROWS["Total"], LENET_ROWS["Total"]
+    assert round(46 / 0.6, 1) == 76.7 and round(1e9 / 4e6) == 250
+    assert round(alexnet[0] / lenet[0]) == 771 and round(alexnet[1] / lenet[1], -1) == 2420
+
+
+# --- Inception (3a) against one convolution; the naive and bottleneck modules ----------------------
+
+def test_inception_vs_single_convolution_by_hand():
+    rows = common.inception_vs_conv()
+    c1, c3r, c3, c5r, c5, pp = 64, 96, 128, 16, 32, 32  # Inception (3a), GoogLeNet Table 1
+    weights = 192 * (c1 + c3r + c5r + pp) + 9 * c3r * c3 + 25 * c5r * c5
+    assert rows["inception"] == (weights, weights * 28 * 28) == (163_328, 128_049_152)
+    assert rows["conv3x3"] == (9 * 192 * 256, 9 * 192 * 256 * 784)
+    assert rows["conv5x5"] == (25 * 192 * 256, 25 * 192 * 256 * 784)
+
+
+def test_bottleneck_explanation():
+    """358 M is the slide's sum with the 3x3 term over 128 input channels instead of 64."""
+    terms = [28 * 28 * 64 * 256, 28 * 28 * 64 * 256, 28 * 28 * 128 * 256,
+             28 * 28 * 192 * 9 * 64, 28 * 28 * 96 * 25 * 64, 28 * 28 * 64 * 256]
+    assert lecture003.total(lecture003.BOTTLENECK) == sum(terms) == 271_351_808
+    terms[3] = 28 * 28 * 192 * 9 * 128
+    assert round(sum(terms) / 1e6) == 358
+    assert lecture003.total(lecture003.NAIVE) == 28 * 28 * 256 * (128 + 9 * 192 + 25 * 96)
+
+
+# --- GoogLeNet's Table 1 from its own columns -----------------------------------------------------
+
+# The Inception rows as the lecture prints them: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5,
+# pool proj, and the side of the row's output.
+GOOGLENET_COLUMNS = {"3a": (64, 96, 128, 16, 32, 32, 28), "3b": (128, 128, 192, 32, 96, 64, 28),
+           "4a": (192, 96, 208, 16, 48, 64, 14), "4b": (160, 112, 224, 24, 64, 64, 14),
+           "4c": (128, 128, 256, 24, 64, 64, 14), "4d": (112, 144, 288, 32, 64, 64, 14),
+           "4e": (256, 160, 320, 32, 128, 128, 14), "5a": (256, 160, 320, 32, 128, 128, 7),
+           "5b": (384, 192, 384, 48, 128, 128, 7)}
+
+
+def googlenet_rows_by_hand():
+    rows = {"conv1": (7 * 7 * 3 * 64, 112 * 112), "conv2": (64 * 64 + 3 * 3 * 64 * 192, 56 * 56)}
+    channels = 192
+    for name, (c1, c3r, c3, c5r, c5, pp, side) in GOOGLENET_COLUMNS.items():
+        rows[name] = (channels * (c1 + c3r + c5r + pp) + 9 * c3r * c3 + 25 * c5r * c5, side * side)
+        channels = c1 + c3 + c5 + pp
+    rows["linear"] = (1024 * 1000, 1)
+    return {name: (w, w * pixels) for name, (w, pixels) in rows.items()}
+
+
+def test_googlenet_table_rows_follow_its_columns():
+    by_hand = googlenet_rows_by_hand()
+    for key, _, modules, *_ in lecture003.GOOGLENET_TABLE:
+        if key in by_hand:
+            parts = lecture003.row_parts(modules)
+            assert (measure.weights("googlenet", parts), measure.macs("googlenet", parts)) == by_hand[key], key
+
+
+def test_googlenet_explanations():
+    """The arithmetic the wrong rows' explanations quote."""
+    rows = googlenet_rows_by_hand()
+    assert rows["conv1"] == (9_408, 118_013_952) and 7 * 7 * 1 * 64 == 3_136
+    assert round(2.7 * 1024 * 112 * 112 / 1e6, 1) == 34.7
+    assert [rows[r][0] / 1024 for r in ("4c", "4d", "5a", "5b")] == [497.5, 590.5, 1018.0, 1409.0]
+    assert round(1072 * 1024 * 49 / 1e6, 1) == 53.8 and round(rows["5a"][1] / 1e6, 1) == 51.1
+    assert rows["conv2"][0] == 112 * 1024 and rows["linear"][0] == 1000 * 1024
+
+
+def test_inception_v2_channels_from_the_tables_columns():
+    """Figure 5's rows: #1x1 + #3x3 + double #3x3 + the pool branch (its projection, or the input
+    passed through in the stride-2 modules)."""
+    columns = {"3a": (64, 64, 96, 32), "3b": (64, 96, 96, 64), "3c": (0, 160, 96, None),
+               "4a": (224, 96, 128, 128), "4b": (192, 128, 128, 128), "4c": (160, 160, 160, 128),
+               "4d": (96, 192, 192, 128), "4e": (0, 192, 256, None), "5a": (352, 320, 224, 128),
+               "5b": (352, 320, 224, 128)}
+    channels = 192
+    for row, (c1, c3, c33, pool) in columns.items():
+        channels = c1 + c3 + c33 + (channels if pool is None else pool)
+        shape = measure.shapes("inception_bn", [f"inception_{row}"])[f"inception_{row}"][1]
+        assert shape[0] == channels, row
+    assert channels == 1024
+
+
+
+# --- d2l: the networks the lectures draw, at d2l's settings -----------------------------------------
+
+class LazyInception(nn.Module):
+    """d2l's Inception block: c1, (c2 reduce, c2), (c3 reduce, c3), c4, with lazy input channels."""
+
+    def __init__(self, c1, c2, c3, c4):
+        super().__init__()
+        relu = nn.ReLU
+        self.branches = nn.ModuleList([
+            nn.Sequential(nn.LazyConv2d(c1, 1), relu()),
+            nn.Sequential(nn.LazyConv2d(c2[0], 1), relu(), nn.LazyConv2d(c2[1], 3, padding=1), relu()),
+            nn.Sequential(nn.LazyConv2d(c3[0], 1), relu(), nn.LazyConv2d(c3[1], 5, padding=2), relu()),
+            nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.LazyConv2d(c4, 1), relu()),
+        ])
+
+    def forward(self, x):
+        return torch.cat([b(x) for b in self.branches], dim=1)
+
+
+def d2l_net(spec, num_classes=10):
+    """A network in the notation below, with lazy layers as d2l builds them."""
+    layers = []
+    for kind, *a in spec:
+        if kind == "conv":  # out_channels, kernel, stride, padding
+            layers += [nn.LazyConv2d(a[0], a[1], a[2], a[3]), nn.ReLU()]
+        elif kind == "nin":  # a conv and two 1x1 convs
+            out = num_classes if a[0] is None else a[0]
+            layers += [nn.LazyConv2d(out, a[1], a[2], a[3]), nn.ReLU(),
+                       nn.LazyConv2d(out, 1), nn.ReLU(), nn.LazyConv2d(out, 1), nn.ReLU()]
+        elif kind == "maxpool":  # kernel, stride, padding
+            layers.append(nn.MaxPool2d(a[0], a[1], a[2]))
+        elif kind == "inception":
+            layers.append(LazyInception(*a))
+        elif kind == "dense":  # hidden units, then ReLU and dropout
+            layers += [nn.LazyLinear(a[0]), nn.ReLU(), nn.Dropout(0.5)]
+        elif kind == "dropout":
+            layers.append(nn.Dropout(0.5))
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+        elif kind == "gap":
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        elif kind == "output":
+            layers.append(nn.LazyLinear(num_classes))
+    return nn.Sequential(*layers)
+
+
+D2L_ALEXNET = [("conv", 96, 11, 4, 1), ("maxpool", 3, 2, 0), ("conv", 256, 5, 1, 2), ("maxpool", 3, 2, 0),
+               ("conv", 384, 3, 1, 1), ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("maxpool", 3, 2, 0),
+               ("flatten",), ("dense", 4096), ("dense", 4096), ("output",)]
+
+
+def d2l_vgg(arch):
+    blocks = [layer for n, c in arch for layer in [("conv", c, 3, 1, 1)] * n + [("maxpool", 2, 2, 0)]]
+    return blocks + [("flatten",), ("dense", 4096), ("dense", 4096), ("output",)]
+
+
+D2L_NIN = [("nin", 96, 11, 4, 0), ("maxpool", 3, 2, 0), ("nin", 256, 5, 1, 2), ("maxpool", 3, 2, 0),
+           ("nin", 384, 3, 1, 1), ("maxpool", 3, 2, 0), ("dropout",), ("nin", None, 3, 1, 1), ("gap",)]
+
+D2L_GOOGLENET = [
+    ("conv", 64, 7, 2, 3), ("maxpool", 3, 2, 1),
+    ("conv", 64, 1, 1, 0), ("conv", 192, 3, 1, 1), ("maxpool", 3, 2, 1),
+    ("inception", 64, (96, 128), (16, 32), 32), ("inception", 128, (128, 192), (32, 96), 64),
+    ("maxpool", 3, 2, 1),
+    ("inception", 192, (96, 208), (16, 48), 64), ("inception", 160, (112, 224), (24, 64), 64),
+    ("inception", 128, (128, 256), (24, 64), 64), ("inception", 112, (144, 288), (32, 64), 64),
+    ("inception", 256, (160, 320), (32, 128), 128), ("maxpool", 3, 2, 1),
+    ("inception", 256, (160, 320), (32, 128), 128), ("inception", 384, (192, 384), (48, 128), 128),
+    ("gap",), ("output",)]
+
+
+def materialised(net, input_size, device="cpu"):
+    """Parameter shapes of a lazy network after one forward pass, and its output shape."""
+    with torch.no_grad():
+        out = net(torch.zeros(1, *input_size, device=device))
+    return [tuple(p.shape) for p in net.parameters()], out.shape
+
+
+def ours(name, input_size, **kwargs):
+    model = meta(name, **kwargs)
+    assert models.input_size(name, **kwargs) == input_size
+    return [tuple(p.shape) for p in model.parameters()]
+
+
+def test_d2l_lenet():
+    import d2l.torch as d2l
+    shapes, out = materialised(d2l.LeNet(num_classes=10), (1, 28, 28))
+    assert out == (1, 10)
+    assert ours("lenet", (1, 28, 28)) == shapes
+    assert sum(math.prod(s) for s in shapes) == 61_706
+
+
+@pytest.mark.parametrize("label,spec,input_size,name,kwargs", [
+    ("AlexNet", D2L_ALEXNET, (1, 224, 224), "alexnet", {}),
+    ("VGG-11", d2l_vgg(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))), (1, 224, 224), "vgg11", {}),
+    # d2l trains VGG-11 with every channel count divided by 4 ("ratio = 4"), dense layers unchanged
+    ("VGG-11 ratio 4", d2l_vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))), (1, 224, 224), "vgg11",
+     {"width_mult": 0.25}),
+    ("NiN", D2L_NIN, (1, 224, 224), "nin", {}),
+    # d2l's GoogLeNet has no LRN and no dropout, neither of which has parameters
+    ("GoogLeNet", D2L_GOOGLENET, (1, 96, 96), "googlenet", {"image_size": 96}),
+])
+def test_d2l_parameter_counts(label, spec, input_size, name, kwargs):
+    with torch.device("meta"):
+        shapes, out = materialised(d2l_net(spec), input_size, device="meta")
+    assert out == (1, 10)
+    assert ours(name, input_size, in_channels=1, num_classes=10, **kwargs) == shapes, label
+
+
+# --- The papers behind the efficient networks' claims ---------------------------------------------
 
 def test_mobilenet_resolution_multiplier_gives_table_7_sizes():
     for rho, size in ((1.0, 224), (0.857, 192), (0.714, 160), (0.571, 128)):
@@ -163,7 +377,9 @@ def test_resolution_multiplier_is_rho_squared(rho, size):
 # --- EfficientNet compound scaling -------------------------------------------------------------
 
 def test_compound_constraint():
-    """Lecture 001: alpha * beta^2 * gamma^2 ~ 2; the paper's 1.2, 1.1, 1.15 give 1.92."""
+    """Lecture 001: alpha * beta^2 * gamma^2 ~ 2; the paper's 1.2, 1.1, 1.15 give 1.92. The
+    registry computes the claim from the same constants."""
+    assert (lecture001.ALPHA, lecture001.BETA, lecture001.GAMMA) == (ALPHA, BETA, GAMMA)
     assert ALPHA * BETA ** 2 * GAMMA ** 2 == pytest.approx(1.92, abs=0.005)
     assert ALPHA * BETA ** 2 * GAMMA ** 2 == pytest.approx(2, rel=0.05)
 
