@@ -247,14 +247,6 @@ def resnet18_mfu(peak, batch_size, steps, device):
           f"TFLOP/s; {mfu}")
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cuda = torch.cuda.is_available()
@@ -293,7 +285,7 @@ def benchmark(args, device):
     cuda = device.type == "cuda"
     auto = arithmetic.automatic(device)
     where = (torch.cuda.get_device_name() if cuda else
-             f"{cpu_name()}, {torch.get_num_threads()} threads")
+             f"{train.speed.cpu_name()}, {torch.get_num_threads()} threads")
     print(f"{where}; torch {torch.__version__}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
     peak = peaks(device)
     print("matmul peak: " + ", ".join(f"{name} {flops / 1e9:,.0f} GFLOP/s" for name, flops in peak.items())

@@ -48,9 +48,9 @@ from lib.train.callbacks import (Callback, Diagnosis, LivePlot, PrintEpochs, Pri
 from lib.train.history import History
 from lib.train.loop import OPTIMIZERS, Trainer, evaluate, fit
 from lib.train.precision import PRECISIONS, cpu_has_bfloat16
-from lib.train.speed import images_per_second, matmul_flops
+from lib.train.speed import images_per_second, machine, matmul_flops
 
 __all__ = ["BUDGETS", "SUBSET_SEED", "Budget", "Plan", "get_budget", "Callback", "Diagnosis",
            "LivePlot", "PrintEpochs", "PrintSummary", "ProgressBar", "default_callbacks",
            "in_notebook", "History", "OPTIMIZERS", "Trainer", "evaluate", "fit", "PRECISIONS",
-           "cpu_has_bfloat16", "images_per_second", "matmul_flops"]
+           "cpu_has_bfloat16", "images_per_second", "machine", "matmul_flops"]

@@ -1,6 +1,8 @@
 """Speed of the machine and of training steps: what the benchmarks compare."""
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 
@@ -66,3 +68,24 @@ def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps:
                 model(x)
 
     return batch_size / statistics.median(_seconds(step, device, steps, warmup))
+
+
+def cpu_name() -> str:
+    """The processor's model name, as /proc/cpuinfo gives it where there is one."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def machine(device=None) -> str:
+    """One line that says where a measured time comes from: the device (the CPU's model and
+    threads, or the GPU's name), torch's version and the load average."""
+    device = training_device(device)
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        where = f"{cpu_name()}, {torch.get_num_threads()} threads"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return f"{where}; torch {torch.__version__}; load average {load}"
