@@ -107,12 +107,16 @@ def test_full_budget_runs_as_asked(capsys):
 
 
 def test_stored_outputs_announce_the_chapter_as_written(capsys, digits):
-    """The book's stored runs: the full budget on the offline digits, in one short line."""
+    """The book's stored runs: the full budget on the offline digits, in lines that fit the
+    book's column."""
     train.fit(linear(10), digits, epochs=10, lr=0.1, budget="full", precision="bfloat16",
               verbose=False, callbacks=[StopAfter(1)])
     assert capsys.readouterr().out.strip() == (
-        "budget full: 10 epochs on all 4,000 training images, tested on all 1,000 test images "
-        "(cpu, bfloat16 mixed precision).")
+        "budget full: 10 epochs on all 4,000 training images, tested on all 1,000 test images\n"
+        "  (cpu, bfloat16 mixed precision).")
+    h = train.fit(linear(), tiny_data(6000), epochs=7, lr=0.1, budget="quick", verbose=False,
+                  callbacks=[StopAfter(1)])
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 99
 
 
 class StopAfter(train.Callback):

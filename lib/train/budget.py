@@ -7,12 +7,15 @@ on a GPU, on a laptop CPU and in CI. See the package's docstring for the three b
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 
 import torch
 
 #: Seed of the fixed subsets a budget trains and tests on.
 SUBSET_SEED = 0
+#: The announcement's lines fit the book's column (and a terminal's).
+LINE_LENGTH = 99
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,13 @@ class Plan:
                   else f"{self.epochs} of {self.requested_epochs} epochs")
         line = (f"budget {b.name}: {epochs} on {_share(self.num_train_images, self.data.num_train, n)} "
                 f"training images, tested on {_share(self.num_test_images, self.data.num_test, n)} "
-                f"test images ({where}).")
+                f"test images")
+        where = f"({where})."
+        line += ("\n  " if len(line) + 1 + len(where) > LINE_LENGTH else " ") + where
         if b.name != "full":
-            line += f"\n  {b.name} = {b.meaning}; COURSE_BUDGET=full runs the chapter as written."
+            line += "\n" + textwrap.fill(
+                f"{b.name} = {b.meaning}; COURSE_BUDGET=full runs the chapter as written.",
+                LINE_LENGTH, initial_indent="  ", subsequent_indent="  ")
         return line
 
 
