@@ -22,8 +22,7 @@ chapter code runs on a GPU, on a laptop CPU and in CI:
 - ``smoke``: 1 epoch of 2 training minibatches, tested on 1: it checks that the code runs,
   not what it learns. The tests run the notebooks under it.
 
-Each call starts with a line naming the budget, what it runs and in which precision (two
-lines where one would not fit the book's 99-character column), for
+Each call starts with one line naming the budget, what it runs and in which precision, for
 example ``budget full: 10 epochs on all 4,000 training images, tested on all 1,000 test
 images (cpu, bfloat16 mixed precision).``; in a notebook it ends with the last epoch's figures.
 Speed is kept in `History` (`images_per_s`, `throughput`) and printed only on a terminal,

@@ -14,8 +14,6 @@ import torch
 
 #: Seed of the fixed subsets a budget trains and tests on.
 SUBSET_SEED = 0
-#: The announcement's lines fit the book's column (and a terminal's).
-LINE_LENGTH = 99
 
 
 @dataclass(frozen=True)
@@ -90,14 +88,24 @@ class Plan:
                   else f"{self.epochs} of {self.requested_epochs} epochs")
         line = (f"budget {b.name}: {epochs} on {_share(self.num_train_images, self.data.num_train, n)} "
                 f"training images, tested on {_share(self.num_test_images, self.data.num_test, n)} "
-                f"test images")
-        where = f"({where})."
-        line += ("\n  " if len(line) + 1 + len(where) > LINE_LENGTH else " ") + where
+                f"test images ({where}).")
         if b.name != "full":
-            line += "\n" + textwrap.fill(
-                f"{b.name} = {b.meaning}; COURSE_BUDGET=full runs the chapter as written.",
-                LINE_LENGTH, initial_indent="  ", subsequent_indent="  ")
-        return line
+            line += f"\n  {b.name} = {b.meaning}; COURSE_BUDGET=full runs the chapter as written."
+        return wrap(line)
+
+
+#: The widest line a training call prints: the book's code column at 1280 px holds 99 characters.
+COLUMN = 99
+
+
+def wrap(text: str) -> str:
+    """`text` broken into lines of at most `COLUMN` characters; each of its lines keeps its
+    indentation, and what continues it is indented two spaces more."""
+    def fill(line):
+        indent = line[:len(line) - len(line.lstrip())]
+        return textwrap.fill(line.strip(), COLUMN, initial_indent=indent,
+                             subsequent_indent=indent + "  ", break_on_hyphens=False)
+    return "\n".join(fill(line) for line in text.split("\n"))
 
 
 def _share(used: int, total: int, world_size: int) -> str:
