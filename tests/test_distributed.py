@@ -12,8 +12,9 @@ import torch
 from lib import data as datasets, models, train
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--model", "lenet", "--data", "mnist_5k", "--epochs", "1", "--batch-size", "128",
-        "--budget", "full", "--lr", "0.5", "--optimizer", "momentum", "--seed", "3", "--quiet"]
+ARGS = ["--model", "lenet", "--data", "mnist_5k", "--epochs", "1", "--batch-size", "64",
+        "--budget", "full", "--lr", "3e-3", "--optimizer", "adam", "--seed", "3",
+        "--precision", "float32", "--quiet"]
 
 
 def torchrun():
@@ -35,7 +36,8 @@ def distributed_run(tmp_path_factory):
 def test_only_rank_zero_prints(distributed_run):
     result, record, _ = distributed_run
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == "budget full: 1 epoch on all 4,000 training images, tested on all 1,000 test images."
+    assert lines[0] == ("budget full: 1 epoch on all 4,000 training images, tested on all 1,000 "
+                        "test images (cpu, float32).")
     assert len(lines) == 2 and lines[1].startswith("wrote ")
     assert record["history"]["world_size"] == 2
 
@@ -47,12 +49,12 @@ def test_both_ranks_end_with_identical_weights(distributed_run):
 
 def test_two_processes_match_one_on_the_same_global_batch(distributed_run):
     _, record, checkpoint = distributed_run
-    data = datasets.load("mnist_5k", batch_size=128, device="cpu", seed=3)
+    data = datasets.load("mnist_5k", batch_size=64, device="cpu", seed=3)
     torch.manual_seed(3)
     net = models.create("lenet")
     start = {k: v.clone() for k, v in net.state_dict().items()}
-    history = train.fit(net, data, epochs=1, lr=0.5, optimizer="momentum", budget="full", seed=3,
-                        device="cpu", verbose=False)
+    history = train.fit(net, data, epochs=1, lr=3e-3, optimizer="adam", budget="full", seed=3,
+                        device="cpu", precision="float32", verbose=False)
     moved = max((net.state_dict()[k] - start[k]).abs().max().item() for k in start)
     assert moved > 1e-2, "the run must move the weights for the comparison to mean anything"
     for k, v in net.state_dict().items():

@@ -182,3 +182,73 @@ def test_compiled_equals_eager(name):
     with torch.no_grad():
         expected, out = net(x), compiled(x)
     assert relative_error(out, expected) < 1e-5
+
+
+# --- On a CUDA GPU (benchmarks/gpu_check.sh runs these; they skip elsewhere) --------------------
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture(scope="module")
+def digits_on_gpu():
+    from lib import data as datasets
+    return datasets.load("mnist_5k", batch_size=128, device="cuda") if torch.cuda.is_available() else None
+
+
+class Watch:
+    """Records what the loop runs: the dtype and layout of the first convolution's output,
+    and whether a gradient scaler scales the loss."""
+
+    def __init__(self, net):
+        from lib import train
+        self.dtypes, self.channels_last, self.scaling = set(), set(), set()
+        conv = next(m for m in net.modules() if isinstance(m, nn.Conv2d))
+        conv.register_forward_hook(self.hook)
+        watch = self
+
+        class Scaler(train.Callback):
+            def on_batch_end(self, trainer):
+                watch.scaling.add(trainer.scaler.is_enabled())
+        self.callback = Scaler()
+
+    def hook(self, module, args, out):
+        self.dtypes.add(out.dtype)
+        self.channels_last.add(out.is_contiguous(memory_format=torch.channels_last))
+
+
+@cuda
+@pytest.mark.parametrize("precision, dtype, scaled", [("bfloat16", torch.bfloat16, False),
+                                                      ("float16", torch.float16, True),
+                                                      ("float32", torch.float32, False)])
+def test_cuda_training_in_each_precision_channels_last(digits_on_gpu, precision, dtype, scaled):
+    from lib import train
+    if precision == "bfloat16" and not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bfloat16")
+    torch.manual_seed(0)
+    net = models.create("lenet", activation="relu", pool="max")
+    watch = Watch(net)
+    h = train.fit(net, digits_on_gpu, epochs=2, lr=2e-3, optimizer="adam", budget="full",
+                  precision=precision, callbacks=[watch.callback], verbose=False)
+    assert watch.dtypes == {dtype} and watch.channels_last == {True} and watch.scaling == {scaled}
+    assert h.precision == precision and h.device.startswith("cuda") and h.test_acc[-1] > 0.8
+    assert all(p.dtype == torch.float32 and p.is_cuda for p in net.parameters())
+    assert train.evaluate(net, digits_on_gpu, precision=precision) == pytest.approx(h.test_acc[-1])
+
+
+@cuda
+def test_cuda_auto_precision_is_the_gpus_own():
+    from lib.train import precision
+    expected = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    assert precision.resolve(torch.device("cuda"), "auto") == expected
+
+
+@cuda
+@pytest.mark.parametrize("name", ["lenet", "resnet18", "mobilenet_v2"])
+def test_cuda_compiled_equals_eager_in_bfloat16_channels_last(name):
+    net, size = course_model(name)
+    net = net.cuda().eval().to(memory_format=torch.channels_last)
+    x = torch.randn(8, *size, device="cuda").contiguous(memory_format=torch.channels_last)
+    compiled = torch.compile(net, fullgraph=True)
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16):
+        expected, out = net(x), compiled(x)
+    assert relative_error(out, expected) < 2e-2

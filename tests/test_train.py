@@ -10,10 +10,10 @@ from lib.data import Batches, Data
 
 
 def tiny_data(n_train, n_test=64, batch_size=32, side=28, seed=0):
-    """Random images whose class is decided by their mean brightness: learnable, fast."""
+    """Random images of five classes whose brightness grows with the class: learnable, fast."""
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n_train + n_test, 1, side, side, generator=g)
-    y = ((x.mean((1, 2, 3)) * side).clamp(-2.49, 2.49) + 2.5).long()
+    y = torch.randint(5, (n_train + n_test,), generator=g)
+    x = torch.randn(n_train + n_test, 1, side, side, generator=g) + 0.3 * (y.view(-1, 1, 1, 1) - 2)
     return Data("tiny", Batches(x[:n_train], y[:n_train], batch_size, shuffle=True),
                 Batches(x[n_train:], y[n_train:], batch_size, shuffle=False),
                 classes=tuple("abcde"), source="random", image_size=(1, side, side), mean=0.0, std=1.0)
@@ -98,10 +98,29 @@ def test_quick_budget_caps_epochs_and_images(capsys):
 
 
 def test_full_budget_runs_as_asked(capsys):
-    h = train.fit(linear(), tiny_data(300), epochs=6, lr=0.1, budget="full", verbose=False)
+    h = train.fit(linear(), tiny_data(300), epochs=6, lr=0.1, budget="full", precision="float32",
+                  verbose=False)
     assert capsys.readouterr().out.strip() == (
-        "budget full: 6 epochs on all 300 training images, tested on all 64 test images.")
+        "budget full: 6 epochs on all 300 training images, tested on all 64 test images "
+        "(cpu, float32).")
     assert h.epoch == [1, 2, 3, 4, 5, 6] and h.num_train_images == 300
+
+
+def test_stored_outputs_announce_the_chapter_as_written(capsys, digits):
+    """The book's stored runs: the full budget on the offline digits, in one short line."""
+    train.fit(linear(10), digits, epochs=10, lr=0.1, budget="full", precision="bfloat16",
+              verbose=False, callbacks=[StopAfter(1)])
+    assert capsys.readouterr().out.strip() == (
+        "budget full: 10 epochs on all 4,000 training images, tested on all 1,000 test images "
+        "(cpu, bfloat16 mixed precision).")
+
+
+class StopAfter(train.Callback):
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, t):
+        t.stop = t.epoch == self.epochs
 
 
 def test_budget_comes_from_the_environment(monkeypatch, capsys):
@@ -146,17 +165,29 @@ def test_a_callback_can_stop_training():
 def test_history_and_evaluate_agree():
     data = tiny_data(512, n_test=200)
     net = linear()
-    h = train.fit(net, data, epochs=3, lr=0.5, budget="full", verbose=False)
+    h = train.fit(net, data, epochs=3, lr=0.1, budget="full", verbose=False)
     assert h.test_acc[-1] == pytest.approx(train.evaluate(net, data))
     assert h.train_acc[-1] > 0.5 and h.train_loss[-1] < h.train_loss[0]
+    assert h.diagnosis == "" and h.notes == [], "a run that learns gets no warning"
     assert all(v > 0 for v in h.images_per_s) and h.throughput > 0
     assert set(h.to_dict()) >= {"train_loss", "train_acc", "test_acc", "images_per_s"}
 
 
-def test_text_lines_outside_notebooks(capsys):
-    train.fit(linear(), tiny_data(96), epochs=2, lr=0.1, budget="full")
+@pytest.mark.parametrize("precision, name", [("float32", "float32"),
+                                             ("bfloat16", "bfloat16 mixed precision")])
+def test_every_training_line_names_the_precision(capsys, precision, name):
+    train.fit(linear(), tiny_data(512), epochs=2, lr=0.1, budget="full", precision=precision)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and lines[1].startswith("epoch 1/2: loss ") and "images/s" in lines[2]
+    assert all(line.endswith(f"({name})") or line.endswith(f"(cpu, {name}).") for line in lines)
+
+
+def test_the_summary_a_page_shows_has_no_speed():
+    h = train.fit(linear(), tiny_data(512), epochs=2, lr=0.1, budget="full", precision="float32",
+                  verbose=False)
+    assert h.throughput > 0
+    assert h.summary() == (f"loss {h.train_loss[-1]:.3f}, train acc {h.train_acc[-1]:.3f}, "
+                           f"test acc {h.test_acc[-1]:.3f} after 2 epochs (cpu, float32)")
 
 
 def test_images_per_second():
@@ -171,6 +202,9 @@ def test_images_per_second():
     ({"optimizer": "lbfgs"}, "optimizer='lbfgs'; valid: sgd, momentum, adam, adamw"),
     ({"budget": "tiny"}, "budget='tiny'; valid budgets: full, quick, smoke"),
     ({"schedule": "step"}, "schedule='step'; valid: None, 'cosine'"),
+    ({"precision": "half"}, "precision='half'; valid: auto, float32, bfloat16, float16"),
+    ({"precision": "float16"}, "precision='float16' runs on CUDA only"),
+    ({"lr": float("nan")}, "lr=nan; valid: a positive number"),
 ])
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -210,3 +244,25 @@ def test_cpu_training_is_channels_last_and_computes_the_same(digits):
         stepped.append(model.state_dict())
     for a, b in zip(*(s.values() for s in stepped)):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_the_loop_knows_nothing_about_models_widgets_or_plots():
+    """Models, widgets and plots reach the loop only as arguments and callbacks: no module of
+    lib.train imports them, but the callbacks (the live plot) and the command line (which
+    trains registered models). And each function of the package reads in one screen."""
+    import ast
+    from pathlib import Path
+    allowed = {"callbacks.py": ("lib.plot", "matplotlib", "IPython"), "history.py": ("lib.plot",),
+               "cli.py": ("lib.models",)}
+    for path in Path(train.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+        imported |= {f"lib.{a.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                     and node.module == "lib" for a in node.names}
+        outside = {m for m in imported if m and m.startswith(("lib.models", "lib.widgets", "lib.plot",
+                                                             "matplotlib", "IPython"))}
+        assert not {m for m in outside if not m.startswith(allowed.get(path.name, ()))}, path
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 40, f"{path.name}: {node.name}"

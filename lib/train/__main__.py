@@ -1,0 +1,3 @@
+from lib.train.cli import main
+
+main()
