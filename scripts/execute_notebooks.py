@@ -37,6 +37,23 @@ KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
                       "OMP_WAIT_POLICY": "PASSIVE"}
 
 
+def join_streams(nb):
+    """Consecutive prints to one stream are stored as one output, as a reader sees them: a table
+    printed line by line with flushes shows as one block, not one block a line."""
+    for cell in nb.cells:
+        joined = []
+        for output in cell.get("outputs", []):
+            previous = joined[-1] if joined else None
+            if (output.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream" and previous["name"] == output["name"]):
+                previous["text"] += output["text"]
+            else:
+                joined.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = joined
+    return nb
+
+
 def strip_widget_views(nb):
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
@@ -64,7 +81,7 @@ def execute(path: Path, write: bool) -> tuple[float, list[dict]]:
         seconds = time.perf_counter() - start
         runs = [json.loads(line) for line in log]
     if write:
-        nbformat.write(strip_widget_views(nb), path)
+        nbformat.write(join_streams(strip_widget_views(nb)), path)
     return seconds, runs
 
 
