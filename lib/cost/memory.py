@@ -23,6 +23,7 @@ and its own temporaries): `training_step` reports that peak too.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 
 import torch
@@ -156,6 +157,20 @@ def _allocations(prof, device_type) -> list[int]:
     return [e.nbytes() for e in sorted(events, key=lambda e: e.start_ns())]
 
 
+@contextlib.contextmanager
+def _native_logging_silenced():
+    """The profiler's native library logs its start and stop to file descriptor 2, which a
+    notebook would show under the cell; Python's own sys.stderr is left alone."""
+    saved, sink = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(sink, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(sink)
+
+
 def training_step(model: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None,
                   loss=nn.functional.cross_entropy) -> StepMemory:
     """Run one training step of `model` (forward, loss, backward; no optimizer update) on
@@ -173,10 +188,11 @@ def training_step(model: nn.Module, images: torch.Tensor, labels: torch.Tensor |
     was_training = model.training
     model.train()
     model.zero_grad(set_to_none=True)
-    with profile(activities=[activity], profile_memory=True) as forward_pass:
-        out = model(images)
-    with profile(activities=[activity], profile_memory=True) as backward_pass:
-        loss(out, labels).backward()
+    with _native_logging_silenced():
+        with profile(activities=[activity], profile_memory=True) as forward_pass:
+            out = model(images)
+        with profile(activities=[activity], profile_memory=True) as backward_pass:
+            loss(out, labels).backward()
     held = sum(_allocations(forward_pass, kind))
     running = peak = 0
     for nbytes in _allocations(forward_pass, kind):
