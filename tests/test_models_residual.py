@@ -486,3 +486,45 @@ def test_course_scale_budget(name):
 def test_bad_arguments_are_explained(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+# --- Plain networks, the CIFAR ResNets, checkpointed DenseNet -----------------------------------
+
+def test_plain_network_has_the_same_layers_without_shortcuts():
+    from lib.models.resnet import cifar_resnet
+    # option A shortcuts have no parameters: the plain and residual nets have the same ones
+    assert sum(p.numel() for p in cifar_resnet(20, residual=False).parameters()) == \
+        sum(p.numel() for p in cifar_resnet(20).parameters())
+    torch.manual_seed(0)
+    plain, residual = BasicBlock(8, 8, residual=False).eval(), BasicBlock(8, 8).eval()
+    residual.load_state_dict(plain.state_dict())
+    assert plain.shortcut is None
+    x = torch.randn(2, 8, 6, 6)
+    f = plain.bn2(plain.conv2(plain.relu1(plain.bn1(plain.conv1(x)))))
+    assert torch.allclose(plain(x), torch.relu(f))              # y = F(x)
+    assert torch.allclose(residual(x), torch.relu(f + x))       # y = F(x) + x
+    with pytest.raises(ValueError, match="residual=True"):
+        cifar_resnet(20, residual=False, zero_init_residual=True)
+
+
+def test_cifar_resnet20_has_the_papers_parameter_count():
+    from lib.models.resnet import cifar_resnet
+    params = sum(p.numel() for p in cifar_resnet(20).parameters())
+    assert round(params / 1e6, 2) == 0.27                 # Section 4.2: "0.27M"
+    with pytest.raises(ValueError, match="6n \\+ 2"):
+        cifar_resnet(21)
+
+
+def test_checkpointed_densenet_computes_the_same_function_and_gradients():
+    config = models.course_config("densenet121")
+    torch.manual_seed(0)
+    plain = models.create("densenet121", **config)
+    efficient = models.create("densenet121", **config, memory_efficient=True)
+    efficient.load_state_dict(plain.state_dict())
+    x = torch.randn(2, *models.input_size("densenet121", **config))
+    plain(x).sum().backward()
+    efficient(x).sum().backward()
+    for (name, p), q in zip(plain.named_parameters(), efficient.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-5), name
+    with pytest.raises(ValueError, match="memory_efficient"):
+        models.create("densenet121", **config, memory_efficient="yes")

@@ -222,3 +222,54 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+# --- Allocation rules: the costliest meta kernels of a training-mode forward pass -----------
+# `lib.cost.memory` runs the model below autograd on the meta device and records the storages
+# operations create. Batch norm's meta kernel computes its statistics as a chain of meta
+# reductions (about 10 ms a call); convolution, concatenation and addition check their
+# arguments in Python. These rules return tensors of the same shape, dtype and layout, or None
+# to leave the call to the meta kernel.
+
+def _like(shape, x):
+    layout = (torch.channels_last if x.dim() == 4 and not x.is_contiguous()
+              and x.is_contiguous(memory_format=torch.channels_last)
+              else torch.contiguous_format)
+    return torch.empty(shape, dtype=x.dtype, device="meta", memory_format=layout)
+
+
+def batch_norm_allocation(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    if not training or not all_meta(x) or x.dim() < 2:
+        return None
+    stats = torch.empty(x.shape[1], dtype=torch.float32, device="meta")
+    return _like(x.shape, x), stats, torch.empty_like(stats)
+
+
+def convolution_allocation(x, weight, bias, stride, padding, dilation, transposed,
+                           output_padding, groups):
+    d = weight.dim() - 2
+    if (transposed or not all_meta(x, weight) or x.dim() != d + 2
+            or x.shape[1] != weight.shape[1] * groups or len(stride) != d):
+        return None
+    size = [sliding_output_size(*args) for args in
+            zip(x.shape[2:], weight.shape[2:], stride, padding, dilation)]
+    return _like((x.shape[0], weight.shape[0], *size), x) if min(size) > 0 else None
+
+
+def cat_allocation(tensors, dim=0):
+    out = cat(None, None, (tensors, dim), {})
+    return None if out is NotImplemented else _like(out.shape, tensors[0])
+
+
+def add_allocation(a, b, alpha=1):
+    if not all_meta(a, b) or a.shape != b.shape:
+        return None
+    return _like(a.shape, a)
+
+
+ALLOCATION_RULES = {
+    torch.ops.aten.native_batch_norm.default: batch_norm_allocation,
+    torch.ops.aten.convolution.default: convolution_allocation,
+    torch.ops.aten.cat.default: cat_allocation,
+    torch.ops.aten.add.Tensor: add_allocation,
+}

@@ -17,7 +17,7 @@ from torch.func import functional_call
 
 from lib import models
 from lib.checks import integer
-from lib.cost import _fast
+from lib.cost import _fast, memory
 from lib.cost.result import Cost, Layer, shape_text
 
 
@@ -131,6 +131,10 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
           dtype: torch.dtype = torch.float32, **model_kwargs) -> Cost:
     """Count the parameters, MACs and activation memory of `model` for one (C, H, W) input.
 
+    Parameters and MACs are counted at once; the activation memory (`lib.cost.memory`) when
+    `activation_bytes` or `activations` is first read, because it takes a training-mode pass
+    with autograd (tens to hundreds of milliseconds).
+
     `model` is a module (left untouched: counting runs on meta copies of its tensors) or the
     name of a registered model, built on the meta device from `model_kwargs`; its
     `input_size` then defaults to `lib.models.input_size(name, **model_kwargs)`.
@@ -151,12 +155,11 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
         raise ValueError(f"dtype={dtype!r} must be a torch.dtype, such as torch.float16")
 
     layers = trace(model, input_size)
-    itemsize = torch.empty((), dtype=dtype).element_size()
-    activations = sum(math.prod(l.output_shape) for l in layers) * batch_size * itemsize
     return Cost(params=sum(p.numel() for p in model.parameters()),
                 macs=sum(l.macs for l in layers),
-                activation_bytes=activations,
-                input_size=input_size, batch_size=batch_size, dtype=dtype, layers=layers)
+                input_size=input_size, batch_size=batch_size, dtype=dtype, layers=layers,
+                measure_activations=functools.partial(memory.activations, model, input_size,
+                                                      dtype))
 
 
 #: What one input of a model of 1-D, 2-D or 3-D convolutions is, and an example.

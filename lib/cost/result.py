@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import torch
 
@@ -22,18 +24,33 @@ class Layer:
 @dataclass
 class Cost:
     """What `count` measured. `macs` and `flops` are per image; `activation_bytes` is for
-    `batch_size` images of `dtype`."""
+    `batch_size` images of `dtype` (`lib.cost.memory` defines it), measured when first read."""
     params: int
     macs: int
-    activation_bytes: int
     input_size: tuple[int, ...]
     batch_size: int = 1
     dtype: torch.dtype = torch.float32
     layers: list[Layer] = field(default_factory=list, repr=False)
+    measure_activations: Callable[[], "Activations"] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def flops(self) -> int:
         return 2 * self.macs
+
+    @cached_property
+    def activations(self):
+        """The activation memory per image, in total and by module (`lib.cost.memory`)."""
+        if self.measure_activations is None:
+            raise ValueError("this Cost was made without a model to measure activations on; "
+                             "use lib.cost.count")
+        return self.measure_activations()
+
+    @property
+    def activation_bytes(self) -> int:
+        """What the forward pass of a training step on `batch_size` images holds for the
+        backward pass (`lib.cost.memory`)."""
+        return self.activations.per_image * self.batch_size
 
     def __repr__(self):
         return (f"Cost(params={self.params:,}, macs={self.macs:,}, flops={self.flops:,}, "

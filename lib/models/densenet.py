@@ -16,6 +16,7 @@ import math
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from lib.checks import integer, number, one_of
 from lib.geometry import conv_output_size
@@ -34,21 +35,40 @@ BN_SIZE = 4          # the bottleneck's 1x1 convolution has BN_SIZE x k channels
 COMPRESSION = 0.5    # theta: a transition keeps floor(theta m) of m channels
 
 
-class DenseLayer(nn.Sequential):
-    """BN-ReLU-1x1 conv (bn_size x k channels)-BN-ReLU-3x3 conv (k channels): the "B" of
-    DenseNet-BC. `bn_size=None` gives the plain BN-ReLU-3x3 conv layer. Returns only the k new
-    channels; `DenseBlock` concatenates them."""
+class DenseLayer(nn.Module):
+    """Concatenate every earlier output, then BN-ReLU-1x1 conv (bn_size x k channels)-BN-ReLU-3x3
+    conv (k channels): the "B" of DenseNet-BC. `bn_size=None` gives the plain BN-ReLU-3x3 conv
+    layer. Returns only the k new channels.
 
-    def __init__(self, in_channels, growth_rate=GROWTH_RATE, bn_size=BN_SIZE, bias=False):
+    `memory_efficient=True` recomputes the concatenation and the first BN-ReLU(-1x1 conv) in
+    the backward pass instead of keeping them (`torch.utils.checkpoint`; Pleiss et al., 2017):
+    the same function and gradients, less memory, one more pass through those layers."""
+
+    def __init__(self, in_channels, growth_rate=GROWTH_RATE, bn_size=BN_SIZE, bias=False,
+                 memory_efficient=False):
         super().__init__()
-        if bn_size is not None:
-            self.add_module("norm1", nn.BatchNorm2d(in_channels))
-            self.add_module("relu1", nn.ReLU(inplace=True))
-            self.add_module("conv1", nn.Conv2d(in_channels, bn_size * growth_rate, 1, bias=bias))
+        self.bottleneck = bn_size is not None
+        if self.bottleneck:
+            self.norm1 = nn.BatchNorm2d(in_channels)
+            self.relu1 = nn.ReLU(inplace=True)
+            self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, 1, bias=bias)
             in_channels = bn_size * growth_rate
-        self.add_module("norm2", nn.BatchNorm2d(in_channels))
-        self.add_module("relu2", nn.ReLU(inplace=True))
-        self.add_module("conv2", nn.Conv2d(in_channels, growth_rate, 3, padding=1, bias=bias))
+        self.norm2 = nn.BatchNorm2d(in_channels)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(in_channels, growth_rate, 3, padding=1, bias=bias)
+        self.memory_efficient = memory_efficient
+
+    def concat_and_reduce(self, *features):               # each (B, c_j, H, W)
+        x = torch.cat(features, dim=1)                     # (B, c_0 + i k, H, W)
+        return self.conv1(self.relu1(self.norm1(x))) if self.bottleneck else x
+
+    def forward(self, features):                           # a list of (B, c_j, H, W)
+        if self.memory_efficient and torch.is_grad_enabled():
+            x = checkpoint(self.concat_and_reduce, *features, use_reentrant=False,
+                           preserve_rng_state=False)  # nothing random to replay
+        else:
+            x = self.concat_and_reduce(*features)          # (B, bn_size k, H, W)
+        return self.conv2(self.relu2(self.norm2(x)))       # (B, k, H, W)
 
 
 class DenseBlock(nn.Module):
@@ -56,17 +76,19 @@ class DenseBlock(nn.Module):
     in_channels + num_layers x k channels at the same resolution."""
 
     def __init__(self, num_layers, in_channels, growth_rate=GROWTH_RATE, bn_size=BN_SIZE,
-                 bias=False):
+                 bias=False, memory_efficient=False):
         super().__init__()
         self.layers = nn.ModuleList(
-            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, bias)
+            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, bias,
+                       memory_efficient)
             for i in range(num_layers))
         self.out_channels = in_channels + num_layers * growth_rate
 
     def forward(self, x):                                  # (B, c_0, H, W)
+        features = [x]
         for layer in self.layers:
-            x = torch.cat([x, layer(x)], dim=1)           # (B, c_0 + (i + 1) k, H, W)
-        return x
+            features.append(layer(features))               # x_l = H_l([x_0, ..., x_{l-1}])
+        return torch.cat(features, dim=1)                  # (B, c_0 + L k, H, W)
 
 
 class Transition(nn.Sequential):
@@ -88,6 +110,8 @@ class DenseNet(nn.Module):
     - `stem_channels` (2k = 64), `stem_kernel`, `stem_stride`, `stem_pool`: the 7x7/2 convolution
       and 3x3/2 max-pool of the paper; the course form uses a 3x3/1 convolution on 28x28 images.
     - `bias`: biases on every convolution (d2l's DenseNet has them; torchvision's does not).
+    - `memory_efficient`: recompute each layer's concatenation and bottleneck in the backward
+      pass instead of keeping them (see `DenseLayer`); parameters and outputs are unchanged.
     - `image_size`: the resolution the model is built for (`lib.models.input_size` reads it);
       every transition needs at least 2x2 pixels.
     """
@@ -95,7 +119,7 @@ class DenseNet(nn.Module):
     def __init__(self, block_config=CONFIGS[121], growth_rate=GROWTH_RATE, bn_size=BN_SIZE,
                  compression=COMPRESSION, stem_channels=2 * GROWTH_RATE, stem_kernel=7,
                  stem_stride=2, stem_pool=True, in_channels=3, num_classes=1000, bias=False,
-                 image_size=224):
+                 memory_efficient=False, image_size=224):
         super().__init__()
         block_config = _check_densenet(**locals())
         stem = [nn.Conv2d(in_channels, stem_channels, stem_kernel, stride=stem_stride,
@@ -108,7 +132,8 @@ class DenseNet(nn.Module):
         channels = stem_channels
         stages = []
         for i, num_layers in enumerate(block_config):
-            block = DenseBlock(num_layers, channels, growth_rate, bn_size, bias)
+            block = DenseBlock(num_layers, channels, growth_rate, bn_size, bias,
+                               memory_efficient)
             stages.append(block)
             channels = block.out_channels
             if i < len(block_config) - 1:
@@ -160,7 +185,8 @@ def densenet201(**kwargs):
 # --- Checks ----------------------------------------------------------------------------------
 
 def _check_densenet(block_config, growth_rate, bn_size, compression, stem_channels, stem_kernel,
-                    stem_stride, stem_pool, in_channels, num_classes, image_size, **_) -> tuple:
+                    stem_stride, stem_pool, in_channels, num_classes, memory_efficient,
+                    image_size, **_) -> tuple:
     """DenseNet's arguments, checked; returns `block_config` as a tuple."""
     block_config = tuple(block_config)
     if not block_config or any(not isinstance(n, int) or n < 1 for n in block_config):
@@ -173,6 +199,8 @@ def _check_densenet(block_config, growth_rate, bn_size, compression, stem_channe
     if bn_size is not None and (not isinstance(bn_size, int) or bn_size < 1):
         raise ValueError(f"bn_size must be a positive integer or None (no bottleneck), "
                          f"got {bn_size!r}")
+    if not isinstance(memory_efficient, bool):
+        raise ValueError(f"memory_efficient={memory_efficient!r} must be True or False")
     number("compression", compression, 0, 1, low_open=True,
            hint=": theta, the fraction of channels a transition keeps")
     if stem_kernel % 2 == 0:

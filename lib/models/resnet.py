@@ -16,6 +16,11 @@ The block variants of the lectures are arguments:
   the 2015 paper, torchvision's choice); `"projection_all"`: on every block (option C);
   `"identity"`: strided subsampling plus zero channels where the shape changes (option A, no
   parameters).
+- `residual=False`: no shortcut at all, the paper's "plain" network of the same depth, which
+  chapter 10 trains against the residual one.
+
+`cifar_resnet(depth)` builds the paper's CIFAR-10 networks (Section 4.2): 6n + 2 layers, three
+stages of n basic blocks with 16, 32 and 64 channels on 32x32 images, option A shortcuts.
 """
 from __future__ import annotations
 
@@ -73,16 +78,20 @@ class ResidualBlock(nn.Module):
     `bias` adds biases to the convolutions (d2l's blocks have them); `projection_norm=False`
     drops the BN after a projection (d2l's `Residual`). `attention`, given the block's output
     channels, builds a module applied to F(x) before the sum (squeeze-and-excitation).
+    `residual=False` drops the shortcut: y = F(x), a block of the plain network.
     """
 
     expansion = 1
 
     def __init__(self, convs, shortcut="projection", variant="post", bias=False,
-                 projection_norm=True, attention=None):
+                 projection_norm=True, attention=None, residual=True):
         super().__init__()
         one_of("block_variant", variant, BLOCK_VARIANTS)
         one_of("shortcut", shortcut, SHORTCUTS)
-        self.variant = variant
+        if not isinstance(residual, bool):
+            raise ValueError(f"residual={residual!r} must be True (y = F(x) + x) or False "
+                             f"(y = F(x), the plain network)")
+        self.variant, self.residual = variant, residual
         in_channels, out_channels = convs[0][1], convs[-1][2]
         stride = math.prod(row[3] for row in convs)
         n = len(convs)
@@ -100,9 +109,11 @@ class ResidualBlock(nn.Module):
         self.attention = nn.Identity() if attention is None else attention(out_channels)
 
         changes_shape = stride != 1 or in_channels != out_channels
-        self.projects = (shortcut == "projection_all"
-                         or shortcut == "projection" and changes_shape)
-        if self.projects:
+        self.projects = residual and (shortcut == "projection_all"
+                                      or shortcut == "projection" and changes_shape)
+        if not residual:
+            self.shortcut = None
+        elif self.projects:
             layers = [nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=bias)]
             if variant == "post" and projection_norm:
                 layers.append(nn.BatchNorm2d(out_channels))
@@ -124,19 +135,25 @@ class ResidualBlock(nn.Module):
                 out = self._layer("bn", i)(self._layer("conv", i)(out))
                 if i < self._n:
                     out = self._layer("relu", i)(out)
-            identity = self.shortcut(x)
+            identity = x
         else:
             pre = self.relu1(self.bn1(x))                   # BN-ReLU shared with a projection
             out = self.conv1(pre)
             for i in range(2, self._n + 1):
                 out = self._layer("conv", i)(self._layer("relu", i)(self._layer("bn", i)(out)))
-            identity = self.shortcut(pre if self.projects else x)
+            identity = pre if self.projects else x
+        if not self.residual:
+            return self.relu(self.attention(out))          # the plain network: y = F(x)
+        identity = self.shortcut(identity)
         return self.relu(self.attention(out) + identity)   # (B, C_out, H/s, W/s)
 
     def zero_init_(self):
         """Make F(x) = 0 at initialization, so the block starts as its shortcut (Goyal et al.,
         2017): the last BN's scale in the post-activation form, the last convolution in the
         pre-activation form (no BN follows it)."""
+        if not self.residual:
+            raise ValueError("zero_init_ would make a block without a shortcut output zeros; "
+                             "use it with residual=True")
         last = self._layer("bn" if self.variant == "post" else "conv", self._n)
         nn.init.zeros_(last.weight)
         if last.bias is not None:
@@ -194,6 +211,7 @@ class ResNet(nn.Module):
     - `block_variant`, `shortcut`, `bias`, `projection_norm`, `attention`, `stride_in_1x1`:
       see `ResidualBlock` and `Bottleneck`. The pre-activation network has no BN-ReLU in its
       stem and one BN-ReLU after the last block (as in timm's ResNetV2).
+    - `residual`: False builds the plain network, the same layers without shortcuts.
     - `zero_init_residual`: every block starts as its shortcut.
     - `image_size`: the resolution the model is built for (`lib.models.input_size` reads it);
       global pooling lets any size >= 1 run.
@@ -203,7 +221,8 @@ class ResNet(nn.Module):
                  num_classes=1000, cardinality=1, bottleneck_width=64, stem_channels=64,
                  stem_kernel=7, stem_stride=2, stem_pool=True, block_variant="post",
                  shortcut="projection", bias=False, projection_norm=True, attention=None,
-                 stride_in_1x1=False, zero_init_residual=False, image_size=224):
+                 stride_in_1x1=False, residual=True, zero_init_residual=False,
+                 image_size=224):
         super().__init__()
         layers, widths = _check_resnet(**locals())
         pre = block_variant == "pre"
@@ -215,8 +234,12 @@ class ResNet(nn.Module):
             stem.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
         self.stem = nn.Sequential(*stem)                   # (B, 64, H/4, W/4) for the paper
 
+        if zero_init_residual and not residual:
+            raise ValueError("zero_init_residual=True needs residual=True: without shortcuts "
+                             "every block would start at zero")
         block_kwargs = dict(shortcut=shortcut, variant=block_variant, bias=bias,
-                            projection_norm=projection_norm, attention=attention)
+                            projection_norm=projection_norm, attention=attention,
+                            residual=residual)
         if block == "bottleneck":
             block_kwargs["stride_in_1x1"] = stride_in_1x1
         channels, stages = stem_channels, []
@@ -285,6 +308,27 @@ def resnet101(**kwargs):
 @register("resnet152", course=COURSE_DEEP)
 def resnet152(**kwargs):
     return resnet(152, **kwargs)
+
+
+# Section 4.2, CIFAR-10: a 3x3 convolution with 16 channels, then 2n 3x3 convolutions on each of
+# 32x32, 16x16 and 8x8 maps with 16, 32 and 64 channels, global pooling and a 10-way linear
+# layer: 6n + 2 layers, option A shortcuts (no parameters). ResNet-20 has 0.27 M parameters.
+CIFAR_WIDTHS = (16, 32, 64)
+
+
+def cifar_resnet(depth=20, width=16, **kwargs):
+    """The CIFAR-10 ResNet of depth 6n + 2 (20, 32, 44, 56, 110, ...) with `width`, 2 `width`
+    and 4 `width` channels; kwargs as `ResNet` (`residual=False` gives the plain network)."""
+    integer("depth", depth)
+    integer("width", width)
+    if (depth - 2) % 6:
+        raise ValueError(f"depth={depth}: the CIFAR ResNets have 6n + 2 layers (20, 32, 44, "
+                         f"56, 110, ...)")
+    n = (depth - 2) // 6
+    return ResNet(**{"block": "basic", "layers": (n, n, n),
+                     "widths": (width, 2 * width, 4 * width), "stem_channels": width,
+                     "stem_kernel": 3, "stem_stride": 1, "stem_pool": False,
+                     "shortcut": "identity", "num_classes": 10, "image_size": 32, **kwargs})
 
 
 # Xie et al., Table 1: ResNeXt-50 (32x4d) is ResNet-50 with 32 groups of width 4 in conv2_x.
