@@ -209,6 +209,10 @@ class Data:
                 f"{c}x{h}x{w}, {len(self.classes)} classes, batches of {self.batch_size}, "
                 f"on {self.device}; {self.source})")
 
+    def __str__(self):
+        return textwrap.fill(repr(self), NOTICE_WIDTH, subsequent_indent="  ",
+                             break_on_hyphens=False, break_long_words=False)
+
 
 def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of a (N, C, H, W) batch; antialiased when shrinking."""
