@@ -7,10 +7,10 @@ dense layers, a last NiN block has one channel per class and a global average po
 channel into a class score: no parameter depends on the image size.
 
 Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input and a
-quarter of the channels (24-64-96): about 15 M MACs per image. Its class maps have no ReLU
-(`relu_scores=False`): with one, a class whose map is negative at every pixel scores 0 for every
-image and gets no gradient, and under a short run several classes die that way (chapter 6, section
-6.6). `create("nin", in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
+quarter of the channels (24-64-96): about 15 M MACs per image. Its last block, ten channels wide,
+has no ReLU (`class_relus=False`): with them, a class whose map is negative at every pixel scores
+0 and gets no gradient, and units only ten wide die within the first steps, taking classes with
+them (chapter 6, section 6.6). `create("nin", in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
 """
 from collections import OrderedDict
 
@@ -42,22 +42,20 @@ class NiNBlock(nn.Sequential):
         out_channels: channels of all three convolutions.
         kernel_size, stride, padding: of the first convolution (the 1x1s have stride 1, no
             padding).
-        last_relu: False ends the block with the last 1x1 convolution, without its ReLU.
+        relu: False leaves out the three ReLUs: the block is then a linear map.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 last_relu=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, relu=True):
         for label, value, low in (("in_channels", in_channels, 1),
                                   ("out_channels", out_channels, 1),
                                   ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                                   ("padding", padding, 0)):
             integer(label, value, low)
+        act = [nn.ReLU(inplace=True)] if relu else []
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 1),
-            *([nn.ReLU(inplace=True)] if last_relu else []),
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), *act,
+            nn.Conv2d(out_channels, out_channels, 1), *act,
+            nn.Conv2d(out_channels, out_channels, 1), *act,
         )
 
 
@@ -82,16 +80,16 @@ class NiN(nn.Module):
         image_size: side of the square input; checked, since no layer depends on it.
         width_mult: multiplies the channels of the first three blocks.
         dropout: dropout probability before the last block.
-        relu_scores: True (the paper's network) puts a ReLU after the last 1x1 convolution, so
-            every class map is non-negative; False leaves the class maps as they are.
+        class_relus: True (the paper's network) puts a ReLU after each convolution of the last
+            block, whose layers are as wide as there are classes; False leaves them out there.
     """
 
     def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0,
-                 dropout=0.5, relu_scores=True):
+                 dropout=0.5, class_relus=True):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, width_mult=width_mult,
                    dropout=dropout)
-        one_of("relu_scores", relu_scores, (True, False))
+        one_of("class_relus", class_relus, (True, False))
         feature_sizes(image_size)
         layers = []
         for i, (out_channels, k, s, p) in enumerate(CONFIG, start=1):
@@ -102,7 +100,7 @@ class NiN(nn.Module):
             else:
                 out_channels = scale_channels(out_channels, width_mult)
             layers.append((f"block{i}", NiNBlock(in_channels, out_channels, k, s, p,
-                                                 last_relu=relu_scores or not last)))
+                                                 relu=class_relus or not last)))
             if i < len(CONFIG):
                 layers.append((f"pool{i}", nn.MaxPool2d(*POOL)))
             in_channels = out_channels
@@ -117,6 +115,6 @@ class NiN(nn.Module):
 
 @register("nin", image_size=224,
           course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25,
-                      relu_scores=False))
+                      class_relus=False))
 def nin(**kwargs):
     return NiN(**kwargs)
