@@ -6,11 +6,11 @@ The ImageNet form of d2l and the lectures: AlexNet's convolutions (96-256-384 ch
 dense layers, a last NiN block has one channel per class and a global average pool turns each
 channel into a class score: no parameter depends on the image size.
 
-Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input and a
-quarter of the channels (24-64-96): about 15 M MACs per image. Its last block, ten channels wide,
-has no ReLU (`class_relus=False`): with them, a class whose map is negative at every pixel scores
-0 and gets no gradient, and units only ten wide die within the first steps, taking classes with
-them (chapter 6, section 6.6). `create("nin", in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
+Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input, a quarter
+of the channels (24-64-96), about 15 M MACs per image, and no ReLU in the ten-channel last block
+(`class_relus=False`): with them, a class whose map is negative at every pixel scores 0 and gets no
+gradient, and classes die that way in a short run (chapter 6, section 6.6). `create("nin",
+in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
 """
 from collections import OrderedDict
 
