@@ -265,7 +265,7 @@ SCROLLS_SIDEWAYS = {
     "chapters/03_lenet": 13,
     "chapters/04_alexnet": 15,
     "chapters/05_vgg": 21,
-    "chapters/06_nin": 22,
+    "chapters/06_nin": 2,
 }
 
 # Every block in the article that scrolls (or clips) sideways, hidden outputs and answers opened
