@@ -262,7 +262,7 @@ LINE_LENGTH = 99
 SCROLLS_SIDEWAYS = {
     "chapters/04_alexnet": 15,
     "chapters/05_vgg": 21,
-    "chapters/06_nin": 22,
+    "chapters/06_nin": 2,
 }
 
 # Every block in the article that scrolls (or clips) sideways, hidden outputs and answers opened

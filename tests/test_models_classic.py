@@ -99,6 +99,27 @@ def test_nin_has_no_dense_layer_and_one_score_map_per_class():
     assert cost.count(net, (3, 224, 224)).layers[-1].output_shape == (17,)
 
 
+def test_nin_class_relus_decide_whether_a_dead_class_map_gets_gradient():
+    torch.manual_seed(0)
+    for class_relus, dead in ((True, True), (False, False)):
+        net = models.create("nin", **{**models.course_config("nin"), "class_relus": class_relus})
+        net.eval()
+        last = [m for m in net.features.block4 if isinstance(m, nn.Conv2d)][-1]
+        assert isinstance(net.features.block4[-1], nn.ReLU) == class_relus
+        assert sum(isinstance(m, nn.ReLU) for m in net.features.block4) == 3 * class_relus
+        with torch.no_grad():
+            last.bias[3] = -1e3                 # class 3's map below zero at every pixel
+        net(torch.randn(8, 1, 128, 128))[:, 3].sum().backward()
+        assert (last.weight.grad[3].abs().sum() == 0).item() == dead
+
+
+def test_nin_course_form_has_no_relu_in_its_last_block():
+    kwargs = models.course_config("nin")
+    assert kwargs["class_relus"] is False
+    with pytest.raises(ValueError, match="class_relus"):
+        models.create("nin", class_relus="no")
+
+
 # --- GoogLeNet --------------------------------------------------------------------------------
 
 def test_inception_takes_torchvisions_arguments():

@@ -6,15 +6,17 @@ The ImageNet form of d2l and the lectures: AlexNet's convolutions (96-256-384 ch
 dense layers, a last NiN block has one channel per class and a global average pool turns each
 channel into a class score: no parameter depends on the image size.
 
-Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input and a
-quarter of the channels (24-64-96): about 15 M MACs per image. `create("nin", in_channels=1,
-num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
+Course scale (`course_config("nin")`): one input channel, ten classes, a 128x128 input, a quarter
+of the channels (24-64-96), about 15 M MACs per image, and no ReLU in the ten-channel last block
+(`class_relus=False`): with them, a class whose map is negative at every pixel scores 0 and gets no
+gradient, and classes die that way in a short run (chapter 6, section 6.6). `create("nin",
+in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
 """
 from collections import OrderedDict
 
 from torch import nn
 
-from lib.checks import integer
+from lib.checks import integer, one_of
 from lib.geometry import output_sizes
 from lib.models.checks import check_args, too_small
 from lib.models.layers import init_weights, scale_channels
@@ -40,19 +42,20 @@ class NiNBlock(nn.Sequential):
         out_channels: channels of all three convolutions.
         kernel_size, stride, padding: of the first convolution (the 1x1s have stride 1, no
             padding).
+        relu: False leaves out the three ReLUs: the block is then a linear map.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, relu=True):
         for label, value, low in (("in_channels", in_channels, 1),
                                   ("out_channels", out_channels, 1),
                                   ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                                   ("padding", padding, 0)):
             integer(label, value, low)
+        act = [nn.ReLU(inplace=True)] if relu else []
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding), *act,
+            nn.Conv2d(out_channels, out_channels, 1), *act,
+            nn.Conv2d(out_channels, out_channels, 1), *act,
         )
 
 
@@ -77,22 +80,27 @@ class NiN(nn.Module):
         image_size: side of the square input; checked, since no layer depends on it.
         width_mult: multiplies the channels of the first three blocks.
         dropout: dropout probability before the last block.
+        class_relus: True (the paper's network) puts a ReLU after each convolution of the last
+            block, whose layers are as wide as there are classes; False leaves them out there.
     """
 
     def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0,
-                 dropout=0.5):
+                 dropout=0.5, class_relus=True):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, width_mult=width_mult,
                    dropout=dropout)
+        one_of("class_relus", class_relus, (True, False))
         feature_sizes(image_size)
         layers = []
         for i, (out_channels, k, s, p) in enumerate(CONFIG, start=1):
-            if out_channels is None:
+            last = out_channels is None
+            if last:
                 out_channels = num_classes
                 layers.append(("dropout", nn.Dropout(dropout)))
             else:
                 out_channels = scale_channels(out_channels, width_mult)
-            layers.append((f"block{i}", NiNBlock(in_channels, out_channels, k, s, p)))
+            layers.append((f"block{i}", NiNBlock(in_channels, out_channels, k, s, p,
+                                                 relu=class_relus or not last)))
             if i < len(CONFIG):
                 layers.append((f"pool{i}", nn.MaxPool2d(*POOL)))
             in_channels = out_channels
@@ -106,6 +114,7 @@ class NiN(nn.Module):
 
 
 @register("nin", image_size=224,
-          course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25))
+          course=dict(in_channels=1, num_classes=10, image_size=128, width_mult=0.25,
+                      class_relus=False))
 def nin(**kwargs):
     return NiN(**kwargs)
