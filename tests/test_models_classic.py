@@ -164,6 +164,15 @@ def test_googlenet_light_stem_and_no_reductions_keep_table_1s_widths():
             assert block.branch3.conv5x5.conv.in_channels == block.branch1.conv.in_channels
 
 
+def test_googlenet_starts_with_logits_of_order_one():
+    torch.manual_seed(0)
+    for options in (dict(width_mult=0.25), dict(width_mult=0.125, reductions=False)):
+        net = models.create("googlenet", in_channels=1, num_classes=10, image_size=28,
+                            stem="light", lrn=False, **options).eval()
+        with torch.no_grad():
+            assert net(torch.randn(64, 1, 28, 28)).std() < 3, options
+
+
 def test_aux_logits():
     torch.manual_seed(0)
     net = models.create("googlenet", aux_logits=True, num_classes=7, image_size=96, width_mult=0.25)

@@ -224,7 +224,11 @@ class GoogLeNet(nn.Module):
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self)
+        # No batch norm rescales what a module passes on, and its 1x1 reductions read many more
+        # channels than they write (480 -> 16 before 4a's 5x5): He's fan-out initialisation would
+        # multiply the variance at every module (logits of standard deviation 30 at course scale);
+        # fan-in keeps it of order one.
+        init_weights(self, fan="fan_in")
 
     def forward(self, x):
         aux = []
