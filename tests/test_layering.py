@@ -4,7 +4,8 @@
     train                          the loop, the command line, distributed runs
     data, lectures, plot           datasets; the lectures' claims; figures
     cost                           formulas, the counter and its fast path, rendering
-    models, ops, backprop, dropout one file per paper, shared layers, the registry; operations
+    models, ops, backprop, dropout one file per paper, shared layers, the registry; operations,
+    batchnorm                      batch norm from scratch
     checks, geometry, html_table,  argument checks, sliding-window sizes, HTML tables, shown
     source                         source code
 
@@ -20,7 +21,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 FLOORS = {
     "lib.checks": 0, "lib.geometry": 0, "lib.html_table": 0, "lib.source": 0,
-    "lib.models": 1, "lib.ops": 1, "lib.backprop": 1, "lib.dropout": 1,
+    "lib.models": 1, "lib.ops": 1, "lib.backprop": 1, "lib.dropout": 1, "lib.batchnorm": 1,
     "lib.cost": 2,
     "lib.data": 3, "lib.lectures": 3, "lib.plot": 3,
     "lib.train": 4,
