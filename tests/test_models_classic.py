@@ -167,6 +167,33 @@ def test_googlenet_uses_5x5_convolutions_and_no_batch_norm():
     assert not any(isinstance(m, nn.LocalResponseNorm) for m in without_lrn.modules())
 
 
+def test_googlenet_light_stem_and_no_reductions_keep_table_1s_widths():
+    light = models.create("googlenet", in_channels=1, num_classes=10, image_size=28,
+                          stem="light", lrn=False, width_mult=0.25)
+    assert [name for name, _ in light.features.named_children()][:2] == ["conv1", "maxpool1"]
+    assert light(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    shapes = {l.name: l.output_shape for l in cost.count(
+        "googlenet", in_channels=1, image_size=28, stem="light").layers}
+    assert shapes["features.maxpool1"] == (192, 14, 14) and shapes["features.maxpool2"][1:] == (7, 7)
+    with torch.device("meta"):
+        naive = models.create("googlenet", stem="light", image_size=28, reductions=False)
+    for row in INCEPTIONS:
+        if row != "M":
+            block = naive.features.get_submodule(f"inception{row[0]}")
+            assert block.out_channels == sum(row[i] for i in (1, 3, 5, 6))
+            assert not hasattr(block.branch2, "reduce") and hasattr(block.branch4, "proj")
+            assert block.branch3.conv5x5.conv.in_channels == block.branch1.conv.in_channels
+
+
+def test_googlenet_starts_with_logits_of_order_one():
+    torch.manual_seed(0)
+    for options in (dict(width_mult=0.25), dict(width_mult=0.125, reductions=False)):
+        net = models.create("googlenet", in_channels=1, num_classes=10, image_size=28,
+                            stem="light", lrn=False, **options).eval()
+        with torch.no_grad():
+            assert net(torch.randn(64, 1, 28, 28)).std() < 3, options
+
+
 def test_aux_logits():
     torch.manual_seed(0)
     net = models.create("googlenet", aux_logits=True, num_classes=7, image_size=96, width_mult=0.25)
@@ -234,6 +261,9 @@ def test_course_scale_is_small(name):
     (lambda: models.create("googlenet", aux_logits=True, image_size=64), ["image_size=64", ">= 65", "aux_logits=False"]),
     (lambda: models.create("googlenet", aux_logits="yes"), ["aux_logits", "'yes'"]),
     (lambda: GoogLeNet(image_size=0), ["image_size", "0"]),
+    (lambda: GoogLeNet(stem="tiny"), ["stem='tiny'", "'light'"]),
+    (lambda: GoogLeNet(reductions="no"), ["reductions", "'no'"]),
+    (lambda: GoogLeNet(stem="light", image_size=16, aux_logits=True), ["image_size=16", ">= 17"]),
 ])
 def test_bad_arguments_are_named(build, words):
     with pytest.raises(ValueError) as e:

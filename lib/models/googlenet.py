@@ -150,41 +150,62 @@ class GoogLeNet(nn.Module):
         lrn: local response normalisation after the first max-pool and after conv3.
         width_mult: multiplies every channel count of the table (and of the stem and auxiliaries).
         dropout: dropout probability before the classifier (40% in the paper).
+        stem: "paper", the layers before (3a), which take 224 pixels down to 28; "light", one
+            padded 3x3 convolution to the same 192 channels and a 3x3/2 max-pool, which take a
+            28x28 digit to the 14x14 grid that (4a) sees in the paper.
+        reductions: False drops the 1x1 reductions before the 3x3 and 5x5 convolutions, so that
+            these read all the module's input channels; the pool projections stay, and with them
+            every module's output width of Table 1.
     """
 
     def __init__(self, in_channels=3, num_classes=1000, image_size=224, aux_logits=False,
-                 lrn=True, width_mult=1.0, dropout=0.4):
+                 lrn=True, width_mult=1.0, dropout=0.4, stem="paper", reductions=True):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, image_size=image_size,
-                   width_mult=width_mult, dropout=dropout)
+                   width_mult=width_mult, dropout=dropout, stem=stem)
         one_of("aux_logits", aux_logits, (False, True))
+        one_of("lrn", lrn, (False, True))
+        one_of("reductions", reductions, (False, True))
 
         def w(c):
             return scale_channels(c, width_mult)
 
         c64, c192 = w(64), w(192)
-        stem = [
-            ("conv1", _conv(in_channels, c64, 7, stride=2, padding=3)),  # (B, 64, 112, 112)
-            ("maxpool1", nn.MaxPool2d(3, stride=2, padding=1)),          # (B, 64, 56, 56)
-            ("lrn1", _lrn()),
-            ("conv2", _conv(c64, c64, 1)),                               # the 3x3 reduce
-            ("conv3", _conv(c64, c192, 3, padding=1)),                   # (B, 192, 56, 56)
-            ("lrn2", _lrn()),
-            ("maxpool2", nn.MaxPool2d(3, stride=2, padding=1)),          # (B, 192, 28, 28)
-        ]
+        if stem == "paper":
+            layers = [
+                ("conv1", _conv(in_channels, c64, 7, stride=2, padding=3)),  # (B, 64, 112, 112)
+                ("maxpool1", nn.MaxPool2d(3, stride=2, padding=1)),          # (B, 64, 56, 56)
+                ("lrn1", _lrn()),
+                ("conv2", _conv(c64, c64, 1)),                               # the 3x3 reduce
+                ("conv3", _conv(c64, c192, 3, padding=1)),                   # (B, 192, 56, 56)
+                ("lrn2", _lrn()),
+                ("maxpool2", nn.MaxPool2d(3, stride=2, padding=1)),          # (B, 192, 28, 28)
+            ]
+            side = -(-image_size // 8)
+        else:
+            layers = [
+                ("conv1", _conv(in_channels, c192, 3, padding=1)),           # (B, 192, 28, 28)
+                ("maxpool1", nn.MaxPool2d(3, stride=2, padding=1)),          # (B, 192, 14, 14)
+            ]
+            side = -(-image_size // 2)
         if not lrn:
-            stem = [(name, layer) for name, layer in stem if not name.startswith("lrn")]
-        layers, channels, side = stem, c192, -(-image_size // 8)
+            layers = [(name, layer) for name, layer in layers if not name.startswith("lrn")]
+        channels = c192
         aux = OrderedDict()
-        pools = 2
+        pools = sum(name.startswith("maxpool") for name, _ in layers)
         for row in INCEPTIONS:
             if row == "M":
                 pools += 1
                 layers.append((f"maxpool{pools}", nn.MaxPool2d(3, stride=2, padding=1)))
                 side = math.ceil(side / 2)
                 continue
-            name, *widths = row
-            block = Inception(channels, *map(w, widths))
+            name, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj = row
+            if reductions:
+                ch3x3red, ch5x5red = w(ch3x3red), w(ch5x5red)
+            else:
+                ch3x3red = ch5x5red = None
+            block = Inception(channels, w(ch1x1), ch3x3red, w(ch3x3), ch5x5red, w(ch5x5),
+                              w(pool_proj))
             layers.append((f"inception{name}", block))
             channels = block.out_channels
             if aux_logits and name in AUX_AFTER:
@@ -192,7 +213,8 @@ class GoogLeNet(nn.Module):
                     raise ValueError(
                         f"image_size={image_size} is too small for the auxiliary classifiers: "
                         f"Inception ({name}) sees {side}x{side} pixels, fewer than their 5x5 "
-                        f"average pool; use image_size >= 65 or aux_logits=False")
+                        f"average pool; use image_size >= {65 if stem == 'paper' else 17} or "
+                        f"aux_logits=False")
                 aux[f"inception{name}"] = InceptionAux(channels, num_classes, side, w(128),
                                                        w(1024))
         self.features = nn.Sequential(OrderedDict(layers))  # (B, 1024, 7, 7) at 224x224
@@ -202,7 +224,11 @@ class GoogLeNet(nn.Module):
         self.flatten = nn.Flatten()
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(channels, num_classes)
-        init_weights(self)
+        # No batch norm rescales what a module passes on, and its 1x1 reductions read many more
+        # channels than they write (480 -> 16 before 4a's 5x5): He's fan-out initialisation would
+        # multiply the variance at every module (logits of standard deviation 30 at course scale);
+        # fan-in keeps it of order one.
+        init_weights(self, fan="fan_in")
 
     def forward(self, x):
         aux = []
