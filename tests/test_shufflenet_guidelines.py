@@ -159,12 +159,21 @@ def test_shufflenet_cost_rows_and_messages():
         assert "Traceback" not in page and str(next(iter(bad.values()))) in page
 
 
-def test_stored_timings_cover_the_explorers_grid():
-    timings = widgets.TIMINGS
-    for g in widgets.CONTROLS["groups"]:
-        for w in widgets.CONTROLS["width"]:
-            assert timings.ms[(g, w)] > 0
-    assert timings.runs > 1 and "torch" in timings.machine
+def test_times_are_shown_only_where_measured():
+    counted_only = widgets.shufflenet_cost(3, 1.0, widgets.Timings("m", "cpu", 1, 0, {}))._repr_html_()
+    assert "measured time" not in counted_only
+    timings = widgets.Timings("a test machine", "cpu", 1, 5, {(3, 1.0): 10.0, (8, 1.0): 20.0})
+    page = widgets.shufflenet_cost(3, 1.0, timings)._repr_html_()
+    assert "measured time" in page and "a test machine" in page and "not measured" in page
+    macs = cost.count("shufflenet_v1", groups=3).macs
+    assert f"{macs / 1e6 / 10.0:,.1f}" in page
+
+
+def test_measure_timings_under_smoke(monkeypatch):
+    monkeypatch.setenv("COURSE_BUDGET", "smoke")
+    timings = widgets.measure_timings(groups=(2,), widths=(0.25,))
+    assert set(timings.ms) == {(2, 0.25)} and timings.ms[(2, 0.25)] > 0
+    assert "ms={" in timings.literal() and "torch" in timings.machine
 
 
 def test_measure_guideline_under_smoke(monkeypatch):

@@ -8,9 +8,10 @@ not exchange information, and where the time of a ShuffleNet goes on the reader'
   (convolutions by kind, batch norm, ReLU, additions, concatenations, the shuffle's copies).
 - `measure_guideline`: one of ShuffleNet v2's four guidelines, its benchmark networks
   (`lib.models.shufflenet.guideline_network`) counted and timed on this machine.
-- `shufflenet_cost`: the explorer over ShuffleNet v1's group count and width, with the times of
-  `TIMINGS`, measured once and stored (the static book cannot measure the reader's machine);
-  `measure_timings` measures them again on the machine it runs on.
+- `shufflenet_cost`: the explorer over ShuffleNet v1's group count and width, counted, with
+  inference times where a `Timings` is given (the static book cannot measure the reader's
+  machine: `TIMINGS` holds times stored from an idle machine, none yet); `measure_timings`
+  measures them on the machine it runs on.
 
 Every measurement is the median of repeated runs, as many as `repeats()` allows under the
 course budget (one run under `smoke`, which only checks that the code runs), and says which
@@ -412,12 +413,10 @@ def measure_timings(groups=GROUPS, widths=WIDTHS, device=None, batch_size: int =
     return Timings(speed.machine(), device.type, batch_size, runs, ms)
 
 
-#: Measured by `measure_timings()` (`python -m lib.widgets.shufflenet`) and stored, so that the
-#: static book can show them.
-TIMINGS = Timings(
-    machine="not measured yet",
-    device="cpu", batch_size=1, runs=0,
-    ms={})
+#: Times stored for the static book: the literal `python -m lib.widgets.shufflenet` prints, run
+#: on an idle machine. None are stored yet; the explorer then shows the counts alone, and
+#: `measure_timings` gives the times on the reader's machine.
+TIMINGS = Timings(machine="not measured", device="cpu", batch_size=1, runs=0, ms={})
 
 CONTROLS = {"groups": list(GROUPS), "width": list(WIDTHS)}
 DEFAULTS = {"groups": 3, "width": 1.0}
@@ -464,23 +463,26 @@ class ShuffleNetExplorer:
         slowest = max(timed) if timed else 1.0
         cells = []
         for r in self.rows:
-            time_cell = ("not measured" if r.ms is None
-                         else f"{r.ms:.1f} ms {bar(r.ms / slowest, '#55a868')}")
-            per_ms = "" if r.ms is None else f"{r.macs / 1e6 / r.ms:,.1f}"
             row = [f"g = {r.groups}", "-".join(map(str, r.stages)), f"{r.params / 1e6:.2f} M",
-                   f"{r.macs / 1e6:,.1f} M", f"{r.traffic / 1e6:,.1f} M", time_cell, per_ms]
+                   f"{r.macs / 1e6:,.1f} M", f"{r.traffic / 1e6:,.1f} M"]
+            if timed:
+                row += (["not measured", ""] if r.ms is None else
+                        [f"{r.ms:.1f} ms {bar(r.ms / slowest, '#55a868')}",
+                         f"{r.macs / 1e6 / r.ms:,.1f}"])
             cells.append([f"<b>{c}</b>" for c in row] if r is chosen else row)
-        head = ["groups", "stage 2-3-4 channels", "params", "MACs", "memory traffic",
-                "measured time", "M MACs per ms"]
+        head = ["groups", "stage 2-3-4 channels", "params", "MACs", "memory traffic"]
+        head += ["measured time", "M MACs per ms"] if timed else []
         share = chosen.pointwise_macs / chosen.macs
         text = (f"ShuffleNet {self.width:g}× with g = {self.groups} on a 3×224×224 image: "
                 f"{chosen.params / 1e6:.2f} M parameters, {chosen.macs / 1e6:,.1f} M MACs, "
                 f"{share:.0%} of them in the 1×1 group convolutions. Table 1 widens the "
                 f"network as g grows so that the MACs stay about equal; the memory traffic "
-                f"and the measured time are not held equal.")
+                f"is not held equal.")
         where = (f"Times: inference, batch of {self.timings.batch_size}, float32, median of "
-                 f"{self.timings.runs} runs on {self.timings.device}: {self.timings.machine}.")
-        return (f"<p>{html.escape(text)}</p>" + table(head, cells, numeric={2, 3, 4, 5, 6})
+                 f"{self.timings.runs} runs on {self.timings.device}: {self.timings.machine}."
+                 if timed else "Memory traffic: elements read and written per image.")
+        return (f"<p>{html.escape(text)}</p>"
+                + table(head, cells, numeric=set(range(2, len(head))))
                 + f"<p>{html.escape(where)}</p>")
 
 
