@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from lib.widgets import alexnet, batchnorm, conv, lenet, nin, render, vgg
+from lib.widgets import alexnet, batchnorm, conv, lenet, nin, render, senet, shufflenet, vgg
 
 WIDGETS = {
     "conv_layer": (conv.conv_layer, conv.CONV_LAYER_CONTROLS, conv.CONV_LAYER_DEFAULTS,
@@ -22,6 +22,9 @@ WIDGETS = {
                    nin.LAST_LAYER_RANGES),
     "running_statistics": (batchnorm.running_statistics, batchnorm.CONTROLS, batchnorm.DEFAULTS,
                            batchnorm.RANGES),
+    "shufflenet_cost": (shufflenet.shufflenet_cost, shufflenet.CONTROLS, shufflenet.DEFAULTS,
+                        shufflenet.RANGES),
+    "se_cost": (senet.se_cost, senet.CONTROLS, senet.DEFAULTS, senet.RANGES),
 }
 CASES = [(widget, arg) for widget, (_, _, _, ranges) in WIDGETS.items() for arg in ranges]
 

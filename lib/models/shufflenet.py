@@ -62,6 +62,27 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.view(b, c, h, w)
 
 
+class StackedGroupConv(nn.Module):
+    """Two 1x1 convolutions with g groups, C -> C -> C, with or without a channel shuffle
+    between them (v1 paper, Figure 1a and 1c). Without it, output group i is a function of
+    input group i alone."""
+
+    def __init__(self, channels, groups, shuffle=True):
+        super().__init__()
+        if channels % groups:
+            raise ValueError(f"groups={groups} does not divide channels={channels}; valid "
+                             f"group counts: {divisors(channels)}")
+        self.groups, self.shuffle = groups, shuffle
+        self.gconv1 = nn.Conv2d(channels, channels, 1, groups=groups, bias=False)
+        self.gconv2 = nn.Conv2d(channels, channels, 1, groups=groups, bias=False)
+
+    def forward(self, x):
+        x = self.gconv1(x)                         # (B, C, H, W), g groups of C/g
+        if self.shuffle:
+            x = channel_shuffle(x, self.groups)    # group i now holds channels of every group
+        return self.gconv2(x)
+
+
 class ShuffleUnit(nn.Module):
     """ShuffleNet v1 unit (paper, Figure 2b and 2c): 1x1 group convolution (BN, ReLU), channel
     shuffle, 3x3 depthwise convolution (BN), 1x1 group convolution (BN), then with stride 1 an
@@ -75,9 +96,12 @@ class ShuffleUnit(nn.Module):
         stride: 1 or 2.
         grouped_first: False makes the first 1x1 convolution dense (the paper does so in the
             first unit of Stage 2, whose 24 input channels are too few to split).
+        shuffle: False leaves the channel shuffle out (the paper's Table 3 ablation): each
+            group of the second 1x1 convolution then reads only its own group's channels.
     """
 
-    def __init__(self, in_channels, out_channels, groups, stride=1, grouped_first=True):
+    def __init__(self, in_channels, out_channels, groups, stride=1, grouped_first=True,
+                 shuffle=True):
         super().__init__()
         one_of("stride", stride, (1, 2))
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
@@ -97,7 +121,7 @@ class ShuffleUnit(nn.Module):
                 raise ValueError(f"groups={g} does not divide the {c} {label} channels of a "
                                  f"ShuffleUnit({in_channels}, {out_channels}, stride={stride}); "
                                  f"valid group counts: {divisors(c) if c > 0 else 'none'}")
-        self.groups, self.stride = groups, stride
+        self.groups, self.stride, self.shuffle = groups, stride, shuffle
         self.gconv1 = nn.Sequential(
             nn.Conv2d(in_channels, bottleneck, 1, groups=first_groups, bias=False),
             nn.BatchNorm2d(bottleneck), nn.ReLU(inplace=True))
@@ -112,7 +136,7 @@ class ShuffleUnit(nn.Module):
 
     def forward(self, x):
         out = self.gconv1(x)                            # (B, m, H, W), m = out / 4
-        if self.groups > 1:
+        if self.shuffle and self.groups > 1:
             out = channel_shuffle(out, self.groups)
         out = self.gconv2(self.dwconv(out))             # (B, branch, H / s, W / s)
         if self.stride == 2:
@@ -134,11 +158,14 @@ class ShuffleNetV1(nn.Module):
             so the cost by about s^2. Stage widths are rounded to multiples of 4 g (the
             bottleneck, a quarter of them, must split into g groups) and Conv1 to a multiple
             of g; at s = 1 every count is Table 1's.
+        shuffle: False builds every unit without its channel shuffle (Table 3's ablation); the
+            parameters and MACs are the same.
     """
 
-    def __init__(self, groups=3, scale=1.0, in_channels=3, num_classes=1000):
+    def __init__(self, groups=3, scale=1.0, in_channels=3, num_classes=1000, shuffle=True):
         super().__init__()
         one_of("groups", groups, STAGE_OUT_CHANNELS, where="Table 1")
+        one_of("shuffle", shuffle, (True, False))
         positive("scale", scale, hint=" (the paper uses 0.25, 0.5, 1, 1.5, 2)")
         check_args(in_channels=in_channels, num_classes=num_classes)
         conv1, *stage_channels = STAGE_OUT_CHANNELS[groups]
@@ -150,8 +177,9 @@ class ShuffleNetV1(nn.Module):
         c = conv1
         for (name, _, (first, rest)), out_channels in zip(STAGES, stage_channels):
             units = [ShuffleUnit(c, out_channels, groups, stride=2,
-                                 grouped_first=name != "stage2")]
-            units += [ShuffleUnit(out_channels, out_channels, groups) for _ in range(rest)]
+                                 grouped_first=name != "stage2", shuffle=shuffle)]
+            units += [ShuffleUnit(out_channels, out_channels, groups, shuffle=shuffle)
+                      for _ in range(rest)]
             setattr(self, name, nn.Sequential(*units))
             c = out_channels
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -244,6 +272,100 @@ class ShuffleNetV2(nn.Module):
         x = self.stage4(self.stage3(self.stage2(x)))     # (B, c4, H / 32, W / 32)
         x = self.conv5(x)                                # (B, 1024, H / 32, W / 32)
         return self.fc(self.avgpool(x).flatten(1))
+
+
+# --- ShuffleNet v2, Section 2: the benchmark networks behind its four guidelines ------------
+# Each network repeats one block ten times on a 56x56 map. Within one guideline every row costs
+# (nearly) the same MACs, so what separates their speeds is what the guideline names. `width`
+# multiplies every channel count: 1, 2 and 4 are the columns "x1", "x2", "x4" of Tables 1 and 2.
+
+#: Table 1 (G1, equal channel widths minimise memory access): two 1x1 convolutions,
+#: c1 -> c2 -> c1, for four ratios c1:c2.
+G1_CHANNELS = {"1:1": (128, 128), "1:2": (90, 180), "1:6": (52, 312), "1:12": (36, 432)}
+#: Table 2 (G2, group convolution costs memory access): two 1x1 convolutions c -> c, g groups.
+G2_CHANNELS = {1: 128, 2: 180, 4: 256, 8: 360}
+#: G3 (fragmentation costs parallelism), the course's form of the paper's Table 3: the MACs of
+#: one 1x1 convolution c -> c spent in n convolutions in series at width c / sqrt(n), or in n
+#: parallel convolutions c -> c / n whose outputs are concatenated (the same function as one).
+G3_FRAGMENTS = {"1 fragment": ("series", 1), "2 in series": ("series", 2),
+                "4 in series": ("series", 4), "2 in parallel": ("parallel", 2),
+                "4 in parallel": ("parallel", 4)}
+G3_CHANNELS = 128
+#: Table 4 (G4, element-wise operations are not free): ResNet's bottleneck, 1x1, 3x3, 1x1 with
+#: c -> c/4 -> c/4 -> c, with and without its ReLUs and its shortcut.
+G4_VARIANTS = {"ReLU and shortcut": (True, True), "no ReLU": (False, True),
+               "no shortcut": (True, False), "neither": (False, False)}
+G4_CHANNELS = 128
+GUIDELINE_ROWS = {1: G1_CHANNELS, 2: G2_CHANNELS, 3: G3_FRAGMENTS, 4: G4_VARIANTS}
+GUIDELINE_BLOCKS, GUIDELINE_SIZE = 10, 56
+
+
+def _pointwise(c_in, c_out, groups=1):
+    return nn.Conv2d(c_in, c_out, 1, groups=groups, bias=False)
+
+
+class Fragments(nn.Module):
+    """n 1x1 convolutions in series (c -> c each) or in parallel (c -> c / n each, outputs
+    concatenated)."""
+
+    def __init__(self, channels, n, layout):
+        super().__init__()
+        one_of("layout", layout, ("series", "parallel"))
+        self.layout = layout
+        width = channels // n if layout == "parallel" else channels
+        self.convs = nn.ModuleList(_pointwise(channels, width) for _ in range(n))
+
+    def forward(self, x):
+        if self.layout == "parallel":
+            return torch.cat([conv(x) for conv in self.convs], 1)
+        for conv in self.convs:
+            x = conv(x)
+        return x
+
+
+class PlainBottleneck(nn.Module):
+    """ResNet's bottleneck without batch norm: 1x1 (c -> c/4), 3x3, 1x1 (c/4 -> c); `relu`
+    after the first two convolutions and after the sum, `shortcut` adds the input."""
+
+    def __init__(self, channels, relu=True, shortcut=True):
+        super().__init__()
+        m = channels // 4
+        self.conv1, self.conv2 = _pointwise(channels, m), nn.Conv2d(m, m, 3, padding=1, bias=False)
+        self.conv3 = _pointwise(m, channels)
+        self.relu, self.shortcut = relu, shortcut
+
+    def forward(self, x):
+        act = torch.relu if self.relu else (lambda t: t)
+        out = self.conv3(act(self.conv2(act(self.conv1(x)))))
+        return act(out + x if self.shortcut else out)
+
+
+def guideline_network(guideline: int, row, width: int = 1) -> nn.Sequential:
+    """The benchmark network of one guideline (1-4) and one row of its table (a key of
+    GUIDELINE_ROWS[guideline]): GUIDELINE_BLOCKS copies of the block. Its input has
+    `network.in_channels` channels (at GUIDELINE_SIZE x GUIDELINE_SIZE in the paper)."""
+    one_of("guideline", guideline, GUIDELINE_ROWS)
+    one_of("row", row, GUIDELINE_ROWS[guideline], where=f"guideline {guideline}")
+    one_of("width", width, (1, 2, 4), where="the columns x1, x2, x4")
+    if guideline == 1:
+        c1, c2 = (c * width for c in G1_CHANNELS[row])
+        block, channels = lambda: nn.Sequential(_pointwise(c1, c2), _pointwise(c2, c1)), c1
+    elif guideline == 2:
+        channels, g = G2_CHANNELS[row] * width, row
+        block = lambda: nn.Sequential(_pointwise(channels, channels, g),
+                                      _pointwise(channels, channels, g))
+    elif guideline == 3:
+        layout, n = G3_FRAGMENTS[row]
+        c = G3_CHANNELS * width
+        channels = c if layout == "parallel" else int(c / n ** 0.5 + 0.5)
+        block = lambda: Fragments(channels, n, layout)
+    else:
+        relu, shortcut = G4_VARIANTS[row]
+        channels = G4_CHANNELS * width
+        block = lambda: PlainBottleneck(channels, relu, shortcut)
+    network = nn.Sequential(*(block() for _ in range(GUIDELINE_BLOCKS)))
+    network.in_channels = channels
+    return network
 
 
 @register("shufflenet_v1",
