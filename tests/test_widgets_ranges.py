@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from lib.widgets import alexnet, conv, lenet, nin, render, vgg
+from lib.widgets import alexnet, conv, lenet, mobilenet, nin, render, squeezenet, vgg
 
 WIDGETS = {
     "conv_layer": (conv.conv_layer, conv.CONV_LAYER_CONTROLS, conv.CONV_LAYER_DEFAULTS,
@@ -20,6 +20,10 @@ WIDGETS = {
                       vgg.STACK_RANGES),
     "last_layer": (nin.last_layer, nin.LAST_LAYER_CONTROLS, nin.LAST_LAYER_DEFAULTS,
                    nin.LAST_LAYER_RANGES),
+    "fire_design": (squeezenet.fire_design, squeezenet.CONTROLS, squeezenet.DEFAULTS,
+                    squeezenet.RANGES),
+    "multipliers": (mobilenet.multipliers, mobilenet.CONTROLS, mobilenet.DEFAULTS,
+                    mobilenet.RANGES),
 }
 CASES = [(widget, arg) for widget, (_, _, _, ranges) in WIDGETS.items() for arg in ranges]
 
