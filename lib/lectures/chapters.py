@@ -25,7 +25,8 @@ TITLES = {
     "17_zoo": "17. The zoo compared",
 }
 
-WRITTEN = {"01_building_blocks", "02_backprop", "03_lenet", "04_alexnet", "05_vgg", "06_nin"}
+WRITTEN = {"01_building_blocks", "02_backprop", "03_lenet", "04_alexnet", "05_vgg", "06_nin",
+           "12_squeezenet"}
 
 # Short names for the claim tables.
 BLOCKS, BACKPROP, LENET, ALEXNET, VGG, NIN = (
