@@ -214,15 +214,16 @@ def gradient_norms(activation: str = "ReLU", depth: int = 20, width: int = 16,
     side, for one cross-entropy loss on a batch of random images and labels (reproducible from
     `seed`).
 
-    In float32 (what networks train in) gradients below about 1e-45 underflow to exactly 0;
-    float64 reaches down to about 1e-323."""
+    The gradients are computed in `dtype` (float32 is what networks train in); their norms in
+    float64. A float32 norm squares the entries in float32, where any square below about 1e-45
+    is 0: entries of 1e-26, far from underflowing themselves, would give a norm of 0."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = deep_stack(activation, depth, width, 1, image_size, 10, init).to(dtype)
         x = torch.randn(batch_size, 1, image_size, image_size, dtype=dtype)
         y = torch.randint(0, 10, (batch_size,))
     nn.functional.cross_entropy(net(x), y).backward()
-    return [m.weight.grad.norm().item() for m in net if isinstance(m, nn.Conv2d)]
+    return [m.weight.grad.double().norm().item() for m in net if isinstance(m, nn.Conv2d)]
 
 
 def geometric_mean_ratio(norms) -> float:

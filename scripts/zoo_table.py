@@ -1,5 +1,6 @@
 """The model zoo at a glance: every registered model's parameters and MACs, counted from the code
-at the paper's resolution, next to the published numbers of `lib.models.references`.
+at the paper's resolution, next to the published numbers of `lib.models.references` and the
+published ImageNet top-1 accuracy.
 
     python scripts/zoo_table.py
 
@@ -20,12 +21,13 @@ sys.path.insert(0, str(ROOT))
 import torchvision  # noqa: E402
 
 from lib import cost, models  # noqa: E402
-from lib.models.references import REFERENCES  # noqa: E402
+from lib.models.references import ACCURACY, REFERENCES  # noqa: E402
 
 CSV_PATH = ROOT / "data" / "zoo_table.csv"
 MD_PATH = ROOT / "data" / "zoo_table.md"
 COLUMNS = ["name", "input_size", "params", "macs", "ref_params", "ref_macs",
-           "params_diff_pct", "macs_diff_pct", "source", "note"]
+           "params_diff_pct", "macs_diff_pct", "source", "note", "top1", "top1_source",
+           "top1_note"]
 
 
 def count(name: str) -> cost.Cost:
@@ -58,9 +60,10 @@ def _diff(value, ref):
 
 def rows() -> list[dict]:
     """One row per registered model, in registration order."""
-    missing = [n for n in models.names() if n not in REFERENCES]
+    missing = [n for n in models.names() if n not in REFERENCES or n not in ACCURACY]
     if missing:
-        raise ValueError(f"no entry in lib/models/references.py for {', '.join(missing)}")
+        raise ValueError(f"no entry in REFERENCES and ACCURACY of lib/models/references.py "
+                         f"for {', '.join(missing)}")
     out = []
     for name in models.names():
         c = count(name)
@@ -72,6 +75,8 @@ def rows() -> list[dict]:
             "ref_macs": None if ref_macs is None else round(ref_macs),
             "params_diff_pct": _diff(c.params, ref_params), "macs_diff_pct": _diff(c.macs, ref_macs),
             "source": REFERENCES[name].source, "note": REFERENCES[name].note,
+            "top1": ACCURACY[name].top1, "top1_source": ACCURACY[name].source,
+            "top1_note": ACCURACY[name].note,
         })
     return out
 
@@ -115,17 +120,22 @@ def to_markdown(table: list[dict]) -> str:
         "number, in bold where it exceeds 1 % (see the notes).",
         "",
         "| model | input | params | MACs | published params | published MACs "
-        "| Δ params | Δ MACs | source |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Δ params | Δ MACs | source | top-1 % |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for r in table:
         lines.append(
             f"| `{r['name']}` | {r['input_size']} | {si(r['params'])} | {si(r['macs'])} "
             f"| {si(r['ref_params'])} | {si(r['ref_macs'])} | {pct(r['params_diff_pct'])} "
-            f"| {pct(r['macs_diff_pct'])} | {r['source']} |")
+            f"| {pct(r['macs_diff_pct'])} | {r['source']} "
+            f"| {'–' if r['top1'] is None else r['top1']} |")
     notes = [f"- `{r['name']}`: {r['note']}" for r in table if r["note"]]
     if notes:
         lines += ["", "Notes:", "", *notes]
+    lines += ["", "Top-1: published ImageNet accuracy (%), single model and single crop, on the "
+              "ILSVRC-2012 validation set:", ""]
+    lines += [f"- `{r['name']}`: {'–' if r['top1'] is None else r['top1']}, {r['top1_source']}"
+              + (f". {r['top1_note']}" if r["top1_note"] else "") for r in table]
     return "\n".join(lines) + "\n"
 
 

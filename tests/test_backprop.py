@@ -115,6 +115,14 @@ def test_sigmoid_gradients_vanish_through_depth_and_relu_gradients_do_not():
     assert default[0] / default[-1] < 1e-2
 
 
+def test_gradient_norms_do_not_underflow_where_the_gradients_do_not():
+    """Deep in a float32 sigmoid stack the entries are tiny but representable; squaring them in
+    float32 would give a norm of 0."""
+    norms = bp.gradient_norms("sigmoid", depth=40, width=8, image_size=8)
+    assert norms[0] < torch.finfo(torch.float32).tiny ** 0.5  # squares below float32's range
+    assert min(norms) > 0
+
+
 def test_gradient_norms_are_reproducible_and_check_their_arguments():
     assert bp.gradient_norms("tanh", depth=3, width=4, image_size=6) == \
         bp.gradient_norms("tanh", depth=3, width=4, image_size=6)

@@ -1,10 +1,12 @@
 """The library is a house of floors, and no module imports from a floor above its own.
 
     widgets                        pure functions reading shapes from a counted Cost; the shell
-    train                          the loop, the command line, distributed runs
+    train, zoo                     the loop, the command line, distributed runs; every model
+                                   compared, latency measured
     data, lectures, plot           datasets; the lectures' claims; figures
     cost                           formulas, the counter and its fast path, rendering
-    models, ops, backprop, dropout one file per paper, shared layers, the registry; operations
+    models, ops, backprop, dropout one file per paper, shared layers, the registry; operations,
+    batchnorm                      batch norm from scratch
     checks, geometry, html_table,  argument checks, sliding-window sizes, HTML tables, shown
     source                         source code
 
@@ -20,10 +22,10 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 FLOORS = {
     "lib.checks": 0, "lib.geometry": 0, "lib.html_table": 0, "lib.source": 0,
-    "lib.models": 1, "lib.ops": 1, "lib.backprop": 1, "lib.dropout": 1,
+    "lib.models": 1, "lib.ops": 1, "lib.backprop": 1, "lib.dropout": 1, "lib.batchnorm": 1,
     "lib.cost": 2,
     "lib.data": 3, "lib.lectures": 3, "lib.plot": 3,
-    "lib.train": 4,
+    "lib.train": 4, "lib.zoo": 4,
     "lib.widgets": 5,
 }
 

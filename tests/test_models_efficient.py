@@ -157,3 +157,31 @@ def test_shuffle_unit_macs_formula():
         m = c // 4
         unit = ShuffleUnit(c, c, g)
         assert cost.count(unit, (c, hw, hw)).macs == hw * hw * (2 * c * m // g + 9 * m)
+
+
+def test_efficientnet_width_and_depth_multipliers_scale_the_variant():
+    """width_mult and depth_mult multiply the variant's own coefficients: B0 at (1.1, 1.2) is
+    built like EfficientNet(1.1, 1.2), B1 at depth_mult 0.5 like EfficientNet(1.0, 0.55)."""
+    from lib.models.efficientnet import EfficientNet
+    pairs = [(("efficientnet_b0", dict(width_mult=1.1, depth_mult=1.2)), (1.1, 1.2)),
+             (("efficientnet_b1", dict(depth_mult=0.5)), (1.0, 0.55)),
+             (("efficientnet_b0", dict(width_mult=0.25, depth_mult=0.5, in_channels=1,
+                                       num_classes=10)), (0.25, 0.5))]
+    for (name, kwargs), (w, d) in pairs:
+        extra = {k: v for k, v in kwargs.items() if k in ("in_channels", "num_classes")}
+        ours = cost.count(name, input_size=(extra.get("in_channels", 3), 64, 64), **kwargs)
+        with torch.device("meta"):
+            theirs = EfficientNet(w, d, **extra)
+        counted = cost.count(theirs, (extra.get("in_channels", 3), 64, 64))
+        assert (ours.params, ours.macs) == (counted.params, counted.macs), (name, kwargs)
+    assert cost.count("efficientnet_b0").params == 5_288_548  # the paper's B0 is unchanged
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(width_mult=0), "width_mult=0 must be a positive number"),
+    (dict(depth_mult=-1.0), "depth_mult=-1.0 must be a positive number"),
+    (dict(depth_mult="2"), "depth_mult='2' must be a positive number"),
+])
+def test_efficientnet_multipliers_refuse_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        models.create("efficientnet_b0", **kwargs)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from lib.widgets import alexnet, conv, lenet, mobilenet, nin, render, squeezenet, vgg
+from lib.widgets import alexnet, batchnorm, conv, lenet, mobilenet, nin, render, squeezenet, vgg
 
 WIDGETS = {
     "conv_layer": (conv.conv_layer, conv.CONV_LAYER_CONTROLS, conv.CONV_LAYER_DEFAULTS,
@@ -24,6 +24,8 @@ WIDGETS = {
                     squeezenet.RANGES),
     "multipliers": (mobilenet.multipliers, mobilenet.CONTROLS, mobilenet.DEFAULTS,
                     mobilenet.RANGES),
+    "running_statistics": (batchnorm.running_statistics, batchnorm.CONTROLS, batchnorm.DEFAULTS,
+                           batchnorm.RANGES),
 }
 CASES = [(widget, arg) for widget, (_, _, _, ranges) in WIDGETS.items() for arg in ranges]
 

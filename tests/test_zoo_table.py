@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lib import cost, models
-from lib.models.references import REFERENCES
+from lib.models.references import ACCURACY, REFERENCES
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("zoo_table", ROOT / "scripts" / "zoo_table.py")
@@ -25,6 +25,28 @@ def table():
 
 def test_every_registered_model_has_a_reference():
     assert sorted(REFERENCES) == sorted(models.names())
+    assert sorted(ACCURACY) == sorted(models.names())
+
+
+@pytest.mark.parametrize("name", [n for n in models.names() if ACCURACY[n].weights])
+def test_accuracy_literals_are_torchvisions(name):
+    acc = ACCURACY[name]
+    meta, crop = zoo_table.torchvision_meta(acc.weights)
+    assert acc.weights in acc.source
+    assert acc.top1 == meta["_metrics"]["ImageNet-1K"]["acc@1"]
+    assert crop == models.input_size(name)[-1], "measured at another resolution than the model's"
+
+
+def test_every_accuracy_is_a_percentage_with_a_source_or_a_reason():
+    for name, acc in ACCURACY.items():
+        assert acc.source
+        if acc.top1 is None:
+            assert acc.note, name
+        else:
+            assert 50 < acc.top1 < 90, (name, acc.top1)
+    # a bigger EfficientNet is more accurate, as the paper's Table 2 has it
+    top1 = [ACCURACY[f"efficientnet_b{i}"].top1 for i in range(8)]
+    assert top1 == sorted(top1) and len(set(top1)) == 8
 
 
 def test_committed_csv_is_current(table):
@@ -94,5 +116,6 @@ def test_markdown_shows_every_model_and_note(table):
         assert f"| `{row['name']}` | {row['input_size']} |" in md
         if row["note"]:
             assert f"- `{row['name']}`: {row['note']}" in md
+        assert f"- `{row['name']}`: {'–' if row['top1'] is None else row['top1']}, " in md
     assert zoo_table.si(61_706) == "61.71 K" and zoo_table.si(1.5e9) == "1.5 G"
     assert zoo_table.pct(10.526) == "**+10.53 %**" and zoo_table.pct(-0.1) == "-0.10 %"

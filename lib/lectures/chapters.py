@@ -26,7 +26,7 @@ TITLES = {
 }
 
 WRITTEN = {"01_building_blocks", "02_backprop", "03_lenet", "04_alexnet", "05_vgg", "06_nin",
-           "12_squeezenet", "13_mobilenet"}
+           "09_batchnorm", "12_squeezenet", "13_mobilenet", "16_efficientnet", "17_zoo"}
 
 # Short names for the claim tables.
 BLOCKS, BACKPROP, LENET, ALEXNET, VGG, NIN = (

@@ -192,16 +192,20 @@ def _image_size(variant, scaling="published", phi=None, image_size=None, **_):
     return coefficients(variant, scaling, phi)[2] if image_size is None else image_size
 
 
-def _efficientnet(variant, scaling="published", phi=None, image_size=None, **kwargs):
+def _efficientnet(variant, scaling="published", phi=None, image_size=None, width_mult=1.0,
+                  depth_mult=1.0, **kwargs):
     """EfficientNet-`variant` with its published coefficients, or with `scaling="compound"`
     the pure rule w = 1.1^phi, d = 1.2^phi, r = 224 * 1.15^phi at phi = the variant's number
-    (or `phi`). `image_size` overrides the input resolution only: the network ends in a
-    global average pool."""
+    (or `phi`). `width_mult` and `depth_mult` multiply the variant's w and d further (the
+    course scales B0 down with them). `image_size` overrides the input resolution only: the
+    network ends in a global average pool."""
     width, depth, _, dropout = coefficients(variant, scaling, phi)
+    positive("width_mult", width_mult)
+    positive("depth_mult", depth_mult)
     if image_size is not None:
         check_args(image_size=image_size)
     kwargs.setdefault("dropout", dropout)
-    return EfficientNet(width, depth, **kwargs)
+    return EfficientNet(width * width_mult, depth * depth_mult, **kwargs)
 
 
 # The course form of every variant takes 32x32 Fashion-MNIST: B0 costs 8 M MACs per image

@@ -15,6 +15,13 @@ from the ones here, so those two cite the lectures and the paper instead.
 
 `note` says why the count differs from the reference where it does by more than 1 %.
 `scripts/zoo_table.py` turns this table and `lib.cost.count` into data/zoo_table.md.
+
+`ACCURACY` holds each model's published ImageNet top-1 accuracy (single model, single crop, on
+the ILSVRC-2012 validation set). Where torchvision ships ImageNet weights for the same network it
+is their `meta["_metrics"]["ImageNet-1K"]["acc@1"]`: one evaluation (resize, then a centre
+crop at the model's resolution) for every network that has it. Elsewhere it is the paper's own
+single-crop figure. EfficientNet takes the paper's Table 2: torchvision evaluates B2 at 288
+instead of 260, and the chapter on compound scaling discusses the paper's numbers.
 """
 from dataclasses import dataclass
 
@@ -134,4 +141,89 @@ REFERENCES = {
     "efficientnet_b5": _tv("EfficientNet_B5_Weights.IMAGENET1K_V1", 30_389_784, 10.266),
     "efficientnet_b6": _tv("EfficientNet_B6_Weights.IMAGENET1K_V1", 43_040_704, 19.068),
     "efficientnet_b7": _tv("EfficientNet_B7_Weights.IMAGENET1K_V1", 66_347_960, 37.746),
+}
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    top1: float | None  # ImageNet top-1 accuracy in %, single model and single crop
+    source: str         # where it is printed
+    weights: str | None = None  # torchvision weights enum whose meta holds it, if any
+    note: str = ""      # what the number is for, where the network differs from the course's
+
+
+def _tv_top1(weights, top1):
+    """torchvision's single-crop accuracy of `weights`: `meta["_metrics"]["ImageNet-1K"]["acc@1"]`."""
+    return Accuracy(top1, f"torchvision {weights}", weights)
+
+
+_EFFICIENTNET_TABLE_2 = "Tan & Le 2019 (arXiv:1905.11946v5), Table 2"
+_EFFICIENTNET_NOTE = ("torchvision measures {} % for the released weights{}; the ICML 2019 "
+                      "version of the paper printed {} %.")
+
+ACCURACY = {
+    "lenet": Accuracy(None, "not an ImageNet network",
+                      note="LeNet reads 28x28 grey digits; chapter 3 trains it on MNIST."),
+    "alexnet": Accuracy(
+        59.3, "Krizhevsky et al. 2012, Table 2: 1 CNN, 40.7 % top-1 error (validation)",
+        note="The paper's two-tower network with local response normalisation; the course's "
+             "single tower has none of either. torchvision's AlexNet (56.5 %) has other widths."),
+    "vgg11": _tv_top1("VGG11_Weights.IMAGENET1K_V1", 69.02),
+    "vgg11_lrn": Accuracy(
+        70.3, "Simonyan & Zisserman 2015 (arXiv:1409.1556), Table 3: A-LRN, 29.7 % top-1 error "
+              "at a single test scale"),
+    "vgg13": _tv_top1("VGG13_Weights.IMAGENET1K_V1", 69.928),
+    "vgg16_c": Accuracy(
+        71.9, "Simonyan & Zisserman 2015 (arXiv:1409.1556), Table 3: C trained at S = 256, "
+              "28.1 % top-1 error at a single test scale"),
+    "vgg16": _tv_top1("VGG16_Weights.IMAGENET1K_V1", 71.592),
+    "vgg19": _tv_top1("VGG19_Weights.IMAGENET1K_V1", 72.376),
+    "nin": Accuracy(None, "none published",
+                    note="The paper reports CIFAR, SVHN and MNIST results only; d2l trains this "
+                         "form on Fashion-MNIST."),
+    "googlenet": Accuracy(
+        71.0, "Szegedy et al. 2016 (arXiv:1512.00567), Table 3: GoogLeNet, 29 % top-1 error, "
+              "single crop",
+        note="The GoogLeNet paper itself reports only top-5 errors. torchvision's googlenet "
+             "(69.8 %) adds batch normalisation and is another network."),
+    "inception_bn": Accuracy(
+        74.8, "Szegedy et al. 2016 (arXiv:1512.00567), Table 3: BN-Inception, 25.2 % top-1 "
+              "error, single crop"),
+    "inception_v3": _tv_top1("Inception_V3_Weights.IMAGENET1K_V1", 77.294),
+    "inception_v4": Accuracy(
+        80.0, "Szegedy et al. 2017 (arXiv:1602.07261), Table 2: Inception-v4, 20.0 % top-1 "
+              "error, single crop"),
+    "inception_resnet_v2": Accuracy(
+        80.1, "Szegedy et al. 2017 (arXiv:1602.07261), Table 2: Inception-ResNet-v2, 19.9 % "
+              "top-1 error, single crop"),
+    "xception": Accuracy(79.0, "Chollet 2017 (arXiv:1610.02357), Table 1: 0.790 top-1"),
+    "resnet18": _tv_top1("ResNet18_Weights.IMAGENET1K_V1", 69.758),
+    "resnet34": _tv_top1("ResNet34_Weights.IMAGENET1K_V1", 73.314),
+    "resnet50": _tv_top1("ResNet50_Weights.IMAGENET1K_V1", 76.13),
+    "resnet101": _tv_top1("ResNet101_Weights.IMAGENET1K_V1", 77.374),
+    "resnet152": _tv_top1("ResNet152_Weights.IMAGENET1K_V1", 78.312),
+    "resnext50_32x4d": _tv_top1("ResNeXt50_32X4D_Weights.IMAGENET1K_V1", 77.618),
+    "se_resnet50": Accuracy(
+        76.71, "Hu et al. 2018 (arXiv:1709.01507), Table 2: SE-ResNet-50, 23.29 % top-1 "
+               "error, single crop"),
+    "densenet121": _tv_top1("DenseNet121_Weights.IMAGENET1K_V1", 74.434),
+    "densenet169": _tv_top1("DenseNet169_Weights.IMAGENET1K_V1", 75.6),
+    "densenet201": _tv_top1("DenseNet201_Weights.IMAGENET1K_V1", 76.896),
+    "squeezenet1_0": _tv_top1("SqueezeNet1_0_Weights.IMAGENET1K_V1", 58.092),
+    "squeezenet1_1": _tv_top1("SqueezeNet1_1_Weights.IMAGENET1K_V1", 58.178),
+    "mobilenet_v1": Accuracy(
+        70.6, "Howard et al. 2017 (arXiv:1704.04861), Table 6: 1.0 MobileNet-224"),
+    "mobilenet_v2": _tv_top1("MobileNet_V2_Weights.IMAGENET1K_V1", 71.878),
+    "shufflenet_v1": Accuracy(
+        67.8, "the authors' release megvii-model/ShuffleNet-Series, README: ShuffleNetV1 1.0x "
+              "(group=3), 32.2 % top-1 error",
+        note="The paper's Table 2 prints 32.6 % error for 1x, g = 3."),
+    "shufflenet_v2": _tv_top1("ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", 69.362),
+    **{f"efficientnet_b{i}": Accuracy(
+        top1, _EFFICIENTNET_TABLE_2, note=_EFFICIENTNET_NOTE.format(
+            torchvision, " (at a 288 crop)" if i == 2 else "", icml))
+       for i, (top1, torchvision, icml) in enumerate([
+           (77.1, 77.692, 76.3), (79.1, 78.642, 78.8), (80.1, 80.608, 79.8),
+           (81.6, 82.008, 81.1), (82.9, 83.384, 82.6), (83.6, 83.444, 83.3),
+           (84.0, 84.008, 84.0), (84.3, 84.122, 84.4)])},
 }

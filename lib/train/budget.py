@@ -7,6 +7,7 @@ on a GPU, on a laptop CPU and in CI. See the package's docstring for the three b
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 
 import torch
@@ -90,7 +91,21 @@ class Plan:
                 f"test images ({where}).")
         if b.name != "full":
             line += f"\n  {b.name} = {b.meaning}; COURSE_BUDGET=full runs the chapter as written."
-        return line
+        return wrap(line)
+
+
+#: The widest line a training call prints: the book's code column at 1280 px holds 99 characters.
+COLUMN = 99
+
+
+def wrap(text: str) -> str:
+    """`text` broken into lines of at most `COLUMN` characters; each of its lines keeps its
+    indentation, and what continues it is indented two spaces more."""
+    def fill(line):
+        indent = line[:len(line) - len(line.lstrip())]
+        return textwrap.fill(line.strip(), COLUMN, initial_indent=indent,
+                             subsequent_indent=indent + "  ", break_on_hyphens=False)
+    return "\n".join(fill(line) for line in text.split("\n"))
 
 
 def _share(used: int, total: int, world_size: int) -> str:

@@ -11,6 +11,7 @@ import math
 import sys
 import time
 
+from lib.train.budget import wrap
 from lib.train.precision import describe
 
 
@@ -59,7 +60,7 @@ class PrintSummary(Callback):
     """One line at the end: the last epoch's loss and accuracies, the device and precision."""
 
     def on_fit_end(self, trainer):
-        print(trainer.history.summary(), flush=True)
+        print(wrap(trainer.history.summary()), flush=True)
 
 
 class LivePlot(Callback):
@@ -136,7 +137,7 @@ class Diagnosis(Callback):
         trainer.history.notes.append(note)
         trainer.stop = trainer.stop or diagnosis != "chance"
         if trainer.rank == 0:
-            print(note, flush=True)
+            print(wrap(note), flush=True)
 
 
 class AppendHistory(Callback):
