@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from lib.widgets import alexnet, batchnorm, conv, lenet, nin, render, senet, shufflenet, vgg
+from lib.widgets import (alexnet, batchnorm, conv, lenet, mobilenet, nin, render, senet, shufflenet,
+                         squeezenet, vgg)
 
 WIDGETS = {
     "conv_layer": (conv.conv_layer, conv.CONV_LAYER_CONTROLS, conv.CONV_LAYER_DEFAULTS,
@@ -20,6 +21,10 @@ WIDGETS = {
                       vgg.STACK_RANGES),
     "last_layer": (nin.last_layer, nin.LAST_LAYER_CONTROLS, nin.LAST_LAYER_DEFAULTS,
                    nin.LAST_LAYER_RANGES),
+    "fire_design": (squeezenet.fire_design, squeezenet.CONTROLS, squeezenet.DEFAULTS,
+                    squeezenet.RANGES),
+    "multipliers": (mobilenet.multipliers, mobilenet.CONTROLS, mobilenet.DEFAULTS,
+                    mobilenet.RANGES),
     "running_statistics": (batchnorm.running_statistics, batchnorm.CONTROLS, batchnorm.DEFAULTS,
                            batchnorm.RANGES),
     "shufflenet_cost": (shufflenet.shufflenet_cost, shufflenet.CONTROLS, shufflenet.DEFAULTS,

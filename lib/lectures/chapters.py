@@ -27,7 +27,8 @@ TITLES = {
 
 WRITTEN = {"01_building_blocks", "02_backprop", "03_lenet", "04_alexnet", "05_vgg", "06_nin",
            "07_googlenet", "08_inception", "09_batchnorm", "10_resnet", "11_densenet",
-           "14_shufflenet", "15_senet", "16_efficientnet", "17_zoo"}
+           "12_squeezenet", "13_mobilenet", "14_shufflenet", "15_senet", "16_efficientnet",
+           "17_zoo"}
 
 # Short names for the claim tables.
 BLOCKS, BACKPROP, LENET, ALEXNET, VGG, NIN = (

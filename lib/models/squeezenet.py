@@ -6,12 +6,17 @@ Three strategies (paper, Section 3.1): replace 3x3 filters by 1x1 filters, feed 
 3x3 filters fewer input channels (the squeeze layer), and downsample late. SqueezeNet 1.1 (the
 authors' repository, github.com/forresti/SqueezeNet) moves the pooling earlier and shrinks
 conv1 for 2.4x less computation at the same accuracy.
+
+The paper's design-space exploration (Section 5) varies two metaparameters of every fire module
+while keeping its expand width e = e1x1 + e3x3: the squeeze ratio SR = s1x1 / e (0.125 in
+Table 1) and the fraction of 3x3 filters pct_3x3 = e3x3 / e (0.5). `squeeze_ratio` and
+`pct_3x3` set them; their defaults give Table 1 exactly.
 """
 import torch
 from torch import nn
 from torch.nn import init
 
-from lib.checks import one_of
+from lib.checks import number, one_of
 from lib.models.checks import check_args
 from lib.models.registry import register
 
@@ -23,6 +28,24 @@ CONFIGS = {
     "1_1": [("conv1", 64, 3, 2), "M", (16, 64, 64), (16, 64, 64), "M", (32, 128, 128),
             (32, 128, 128), "M", (48, 192, 192), (48, 192, 192), (64, 256, 256), (64, 256, 256)],
 }
+
+#: Section 5's metaparameters of Table 1: squeeze ratio SR and fraction of 3x3 expand filters.
+SQUEEZE_RATIO, PCT_3X3 = 0.125, 0.5
+
+
+def fire_sizes(expand, squeeze_ratio=SQUEEZE_RATIO, pct_3x3=PCT_3X3):
+    """(s1x1, e1x1, e3x3) of a fire module with `expand` = e1x1 + e3x3 filters:
+    s1x1 = SR * e and e3x3 = pct_3x3 * e, rounded (Section 5). fire_sizes(128) = (16, 64, 64)."""
+    number("squeeze_ratio", squeeze_ratio, 0, 1, low_open=True,
+           hint=" (the paper explores 0.125 to 1)")
+    number("pct_3x3", pct_3x3, 0, 1, low_open=True, high_open=True,
+           hint=" (the paper explores 0.01 to 0.99)")
+    e3x3 = round(pct_3x3 * expand)
+    if not 1 <= e3x3 < expand:
+        raise ValueError(f"pct_3x3={pct_3x3} leaves {e3x3} of {expand} expand filters 3x3: "
+                         f"keep pct_3x3 within [{0.5 / expand:.3g}, {1 - 0.5 / expand:.3g}] "
+                         f"so that both kinds remain")
+    return max(1, round(squeeze_ratio * expand)), expand - e3x3, e3x3
 
 
 class Fire(nn.Module):
@@ -55,11 +78,19 @@ class Fire(nn.Module):
 
 class SqueezeNet(nn.Module):
     """SqueezeNet without bypass connections: fire modules, then a 1x1 convolution to the
-    classes and a global average pool in place of fully connected layers."""
+    classes and a global average pool in place of fully connected layers.
 
-    def __init__(self, version="1_0", in_channels=3, num_classes=1000, dropout=0.5):
+    Args:
+        version: "1_0" (the paper's Table 1) or "1_1" (the authors' repository).
+        squeeze_ratio: SR, squeeze filters per expand filter in every fire module.
+        pct_3x3: the fraction of each fire module's expand filters that are 3x3.
+    """
+
+    def __init__(self, version="1_0", in_channels=3, num_classes=1000, dropout=0.5,
+                 squeeze_ratio=SQUEEZE_RATIO, pct_3x3=PCT_3X3):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, dropout=dropout)
+        fire_sizes(128, squeeze_ratio, pct_3x3)  # checks both before any layer is built
         layers = []
         for v in CONFIGS[one_of("version", version, CONFIGS)]:
             if v == "M":
@@ -69,8 +100,9 @@ class SqueezeNet(nn.Module):
                 layers += [nn.Conv2d(in_channels, out_channels, k, s), nn.ReLU(inplace=True)]
                 in_channels = out_channels
             else:
-                layers.append(Fire(in_channels, *v))
-                in_channels = v[1] + v[2]
+                s1x1, e1x1, e3x3 = fire_sizes(v[1] + v[2], squeeze_ratio, pct_3x3)
+                layers.append(Fire(in_channels, s1x1, e1x1, e3x3))
+                in_channels = e1x1 + e3x3
         self.features = nn.Sequential(*layers)
         final_conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)  # conv10
         self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
