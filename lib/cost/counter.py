@@ -127,6 +127,22 @@ meta_model.cache_clear = _cached_build.cache_clear
 
 
 @_fast.gc_paused()
+def model_and_input(model: nn.Module | str, input_size, model_kwargs: dict):
+    """The module to count and its checked (C, H, W): `model` itself, or the registered model of
+    that name built on the meta device from `model_kwargs` (its input size by default)."""
+    if isinstance(model, str):
+        if input_size is None:
+            input_size = models.input_size(model, **model_kwargs)
+        model = meta_model(model, **model_kwargs)
+    elif not isinstance(model, nn.Module):
+        raise ValueError(f"model={model!r} must be an nn.Module or the name of a registered "
+                         f"model (lib.models.names())")
+    elif model_kwargs:
+        raise ValueError(f"model keyword arguments {sorted(model_kwargs)} need a model name, "
+                         f"not a module: build the module with them instead")
+    return model, _check_input_size(model, input_size)
+
+
 def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
           dtype: torch.dtype = torch.float32, **model_kwargs) -> Cost:
     """Count the parameters, MACs and activation memory of `model` for one (C, H, W) input.
@@ -139,17 +155,7 @@ def count(model: nn.Module | str, input_size=None, batch_size: int = 1,
     name of a registered model, built on the meta device from `model_kwargs`; its
     `input_size` then defaults to `lib.models.input_size(name, **model_kwargs)`.
     """
-    if isinstance(model, str):
-        if input_size is None:
-            input_size = models.input_size(model, **model_kwargs)
-        model = meta_model(model, **model_kwargs)
-    elif not isinstance(model, nn.Module):
-        raise ValueError(f"model={model!r} must be an nn.Module or the name of a registered "
-                         f"model (lib.models.names())")
-    elif model_kwargs:
-        raise ValueError(f"model keyword arguments {sorted(model_kwargs)} need a model name, "
-                         f"not a module: build the module with them instead")
-    input_size = _check_input_size(model, input_size)
+    model, input_size = model_and_input(model, input_size, model_kwargs)
     batch_size = integer("batch_size", batch_size)
     if not isinstance(dtype, torch.dtype):
         raise ValueError(f"dtype={dtype!r} must be a torch.dtype, such as torch.float16")

@@ -26,8 +26,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from lib import models
-from lib.cost.counter import _check_input_size, meta_model
+from lib.cost.counter import model_and_input
 
 
 @dataclass(frozen=True)
@@ -104,17 +103,7 @@ def memory_traffic(model: nn.Module | str, input_size=None, **model_kwargs) -> T
     inference mode, counted on the meta device. `model` is a module or the name of a registered
     model (built on the meta device from `model_kwargs`; `input_size` then defaults to the
     model's)."""
-    if isinstance(model, str):
-        if input_size is None:
-            input_size = models.input_size(model, **model_kwargs)
-        model = meta_model(model, **model_kwargs)
-    elif not isinstance(model, nn.Module):
-        raise ValueError(f"model={model!r} must be an nn.Module or the name of a registered "
-                         f"model (lib.models.names())")
-    elif model_kwargs:
-        raise ValueError(f"model keyword arguments {sorted(model_kwargs)} need a model name, "
-                         f"not a module: build the module with them instead")
-    input_size = _check_input_size(model, input_size)
+    model, input_size = model_and_input(model, input_size, model_kwargs)
     if not all(t.is_meta for t in model.state_dict().values()):
         import copy
         model = copy.deepcopy(model).to("meta")
