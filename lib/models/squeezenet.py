@@ -13,9 +13,9 @@ Table 1) and the fraction of 3x3 filters pct_3x3 = e3x3 / e (0.5). `squeeze_rati
 `pct_3x3` set them; their defaults give Table 1 exactly.
 
 Course scale (`course_config(name)`): one input channel, ten classes, a 32x32 input, every channel
-kept, and no ReLU after conv10 (`class_relus=False`, as for NiN): with it, a class whose map is
-negative at every pixel scores 0 and gets no gradient, and a short run can lose every class that
-way (chapter 12, section 12.6).
+kept, and no ReLU after conv10 (`class_relus=False`, as for NiN). With that ReLU, a class whose
+map is negative at every pixel scores 0 and gets no gradient, and a short run can lose every
+class that way (chapter 12, section 12.6).
 """
 import torch
 from torch import nn
