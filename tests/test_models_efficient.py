@@ -83,6 +83,36 @@ def test_same_function_as_torchvision(tv_name, name):
         torch.testing.assert_close(ours(x), theirs(x), rtol=1e-4, atol=1e-5)
 
 
+# --- SqueezeNet's class maps --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["squeezenet1_0", "squeezenet1_1"])
+def test_squeezenet_course_form_has_no_relu_after_the_class_convolution(name):
+    kwargs = models.course_config(name)
+    assert kwargs["class_relus"] is False
+    course, paper = models.create(name, **kwargs), models.create(name)
+    assert course.classifier[1].out_channels == 10
+    assert isinstance(course.classifier[2], nn.Identity)
+    assert not any(isinstance(m, nn.ReLU) for m in course.classifier)
+    assert isinstance(paper.classifier[2], nn.ReLU)  # the form torchvision's weights load into
+    with pytest.raises(ValueError, match="class_relus"):
+        models.create(name, class_relus=0)
+
+
+@pytest.mark.parametrize("name", ["squeezenet1_0", "squeezenet1_1"])
+def test_squeezenet_class_relus_decide_whether_a_dead_class_map_gets_gradient(name):
+    for class_relus, dead in ((True, True), (False, False)):
+        torch.manual_seed(0)
+        net = models.create(name, **{**models.course_config(name), "class_relus": class_relus})
+        net.eval()
+        conv10 = net.classifier[1]
+        with torch.no_grad():
+            conv10.bias[3] = -1e3                # class 3's map below zero at every pixel
+        net(torch.randn(8, 1, 32, 32)).sum().backward()
+        rows = conv10.weight.grad.flatten(1).abs().sum(dim=1)   # one row of weights per class
+        assert (rows[3] == 0).item() == dead
+        assert dead or (rows > 0).all()
+
+
 @pytest.mark.parametrize("variant", list(PUBLISHED))
 def test_efficientnet_input_size_is_the_published_resolution(variant):
     resolution = PUBLISHED[variant][2]

@@ -11,6 +11,11 @@ The paper's design-space exploration (Section 5) varies two metaparameters of ev
 while keeping its expand width e = e1x1 + e3x3: the squeeze ratio SR = s1x1 / e (0.125 in
 Table 1) and the fraction of 3x3 filters pct_3x3 = e3x3 / e (0.5). `squeeze_ratio` and
 `pct_3x3` set them; their defaults give Table 1 exactly.
+
+Course scale (`course_config(name)`): one input channel, ten classes, a 32x32 input, every channel
+kept, and no ReLU after conv10 (`class_relus=False`, as for NiN). With that ReLU, a class whose
+map is negative at every pixel scores 0 and gets no gradient, and a short run can lose every
+class that way (chapter 12, section 12.6).
 """
 import torch
 from torch import nn
@@ -84,12 +89,15 @@ class SqueezeNet(nn.Module):
         version: "1_0" (the paper's Table 1) or "1_1" (the authors' repository).
         squeeze_ratio: SR, squeeze filters per expand filter in every fire module.
         pct_3x3: the fraction of each fire module's expand filters that are 3x3.
+        class_relus: True (the paper's network) puts a ReLU after conv10, the 1x1 convolution to
+            the classes; False puts an identity there, so that class maps may be negative.
     """
 
     def __init__(self, version="1_0", in_channels=3, num_classes=1000, dropout=0.5,
-                 squeeze_ratio=SQUEEZE_RATIO, pct_3x3=PCT_3X3):
+                 squeeze_ratio=SQUEEZE_RATIO, pct_3x3=PCT_3X3, class_relus=True):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, dropout=dropout)
+        one_of("class_relus", class_relus, (True, False))
         fire_sizes(128, squeeze_ratio, pct_3x3)  # checks both before any layer is built
         layers = []
         for v in CONFIGS[one_of("version", version, CONFIGS)]:
@@ -105,7 +113,9 @@ class SqueezeNet(nn.Module):
                 in_channels = e1x1 + e3x3
         self.features = nn.Sequential(*layers)
         final_conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)  # conv10
-        self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
+        # An identity in place of the ReLU keeps torchvision's indices (classifier.1 is conv10).
+        class_activation = nn.ReLU(inplace=True) if class_relus else nn.Identity()
+        self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, class_activation,
                                         nn.AdaptiveAvgPool2d(1), nn.Flatten())
         # The authors' initialisation: He uniform, but N(0, 0.01^2) for the last convolution.
         for m in self.modules():
@@ -120,7 +130,7 @@ class SqueezeNet(nn.Module):
         return self.classifier(self.features(x))  # (B, num_classes)
 
 
-COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32}
+COURSE = {"in_channels": 1, "num_classes": 10, "image_size": 32, "class_relus": False}
 
 
 @register("squeezenet1_0", course=COURSE)
