@@ -259,10 +259,7 @@ LINE_LENGTH = 99
 # Pages with blocks that still scroll sideways at 1280 px, and how many. The counts only go down:
 # a page may have at most its count, and a page that has fewer fails until its entry is lowered
 # (or removed at zero), so that a block fixed once stays fixed. Every other page has none.
-SCROLLS_SIDEWAYS = {
-    "chapters/04_alexnet": 11,
-    "chapters/05_vgg": 17,
-}
+SCROLLS_SIDEWAYS = {}
 
 # Every block in the article that scrolls (or clips) sideways, hidden outputs and answers opened
 # first: what it is, where, its first line and by how much it is too wide. The article itself

@@ -16,7 +16,9 @@ from lib import cost, models
 from lib.cost import conv_params
 from lib.models.googlenet import INCEPTIONS, GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux
 from lib.models.nin import NiNBlock
-from lib.models.vgg import CONFIGS, VGG, VGGBlock, config_from_blocks
+from lib.models.vgg import (CONFIGS, VGG, VGGBlock, config_from_blocks,
+                            one_kernel_per_block)
+from lib.ops import receptive_field
 
 tv_vgg = importlib.import_module("torchvision.models.vgg")
 tv_googlenet = importlib.import_module("torchvision.models.googlenet")
@@ -62,6 +64,34 @@ def test_vgg_from_blocks_equals_configuration_a():
         a = VGG(config_from_blocks(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))))
         a_registered = models.create("vgg11")
     assert [p.shape for p in a.parameters()] == [p.shape for p in a_registered.parameters()]
+
+
+def _fields_at_pools(config):
+    # receptive field and jump of the input after each max-pool of a configuration
+    layers, fields = [], []
+    for v in config:
+        layers.append((2, 2) if v == "M" else (v[0] if isinstance(v, tuple) else 3, 1))
+        if v == "M":
+            fields.append(receptive_field(layers)[-1])
+    return fields
+
+
+@pytest.mark.parametrize("config", ["A", "B", "D", "E"])
+def test_one_kernel_per_block_keeps_channels_and_receptive_fields(config):
+    merged = one_kernel_per_block(config)
+    assert merged.count("M") == CONFIGS[config].count("M")
+    assert _fields_at_pools(merged) == _fields_at_pools(CONFIGS[config])
+    with torch.device("meta"):
+        stacked, single = VGG(config), VGG(merged)
+    assert [b[-3].out_channels for b in single.features] == [
+        b[-3].out_channels for b in stacked.features]
+    assert all(sum(isinstance(m, nn.Conv2d) for m in b) == 1 for b in single.features)
+
+
+def test_one_kernel_per_block_of_b_is_the_papers_shallow_net():
+    # Section 4.1: B with each pair of 3x3 layers replaced by a single 5x5 layer
+    assert one_kernel_per_block("B") == tuple(
+        item for n in (64, 128, 256, 512, 512) for item in ((5, n), "M"))
 
 
 def test_vgg_block():
@@ -252,6 +282,9 @@ def test_course_scale_is_small(name):
     (lambda: VGGBlock(1, 3, 8, kernel_sizes=2), ["kernel_sizes=(2,)", "odd"]),
     (lambda: VGGBlock(0, 3, 8), ["num_convs", "0"]),
     (lambda: config_from_blocks((64, 128)), ["(num_convs, out_channels)", "64"]),
+    (lambda: one_kernel_per_block("C"), ["block 3", "(3, 3, 1)"]),
+    (lambda: one_kernel_per_block("A-LRN"), ["block 1", "LRN"]),
+    (lambda: one_kernel_per_block("F"), ["'F'", "A-LRN"]),
     (lambda: models.create("alexnet", image_size=60), ["image_size=60", ">= 65"]),
     (lambda: models.create("alexnet", width_mult=-1), ["width_mult", "-1"]),
     (lambda: models.create("nin", image_size=50), ["image_size=50", ">= 67"]),

@@ -6,6 +6,8 @@ registered as `vgg11`, `vgg11_lrn`, `vgg13`, `vgg16_c`, `vgg16` and `vgg19`; wit
 normalisation their parameters equal torchvision's `vgg11`, `vgg13`, `vgg16` and `vgg19`.
 torchvision adds an adaptive average pool before the classifier so that any input size works;
 here `image_size` fixes the width of the first dense layer instead, as in the paper.
+`one_kernel_per_block` gives a configuration's twin with one large kernel per block and the same
+receptive fields (from B, the paper's "shallow net" of Section 4.1).
 
 Course scale (`course_config(name)`): one input channel, ten classes, a 64x64 input, an eighth
 of the channels (8-16-32-64-64) and 256-wide dense layers: VGG-11 costs about 10 M MACs per image
@@ -48,6 +50,27 @@ def config_from_blocks(blocks) -> tuple:
         num_convs, out_channels = block
         config += [out_channels] * num_convs + ["M"]
     return tuple(config)
+
+
+def one_kernel_per_block(config) -> tuple:
+    """`config` (a key of CONFIGS or a sequence) with each block's stack of L 3x3 convolutions
+    replaced by one (2L+1)x(2L+1) convolution with the block's channels: the same receptive field
+    at every pool, one ReLU per block. From B it gives the paper's "shallow net" of Section 4.1
+    (each pair of 3x3 layers replaced by one 5x5 layer).
+
+    >>> one_kernel_per_block((64, "M", 128, 128, 128, "M"))
+    ((3, 64), 'M', (7, 128), 'M')
+    """
+    config = (CONFIGS[one_of("config", config, CONFIGS)] if isinstance(config, str)
+              else tuple(config))
+    merged = []
+    for i, (kernel_sizes, channels, lrn) in enumerate(_blocks(config), start=1):
+        if set(kernel_sizes) != {3} or lrn:
+            raise ValueError(f"config {config!r}: block {i} has kernels {kernel_sizes}"
+                             f"{' and LRN' if lrn else ''}; only blocks of 3x3 convolutions alone "
+                             f"merge into one kernel")
+        merged += [(2 * len(kernel_sizes) + 1, channels), "M"]
+    return tuple(merged)
 
 
 class VGGBlock(nn.Sequential):
