@@ -129,7 +129,8 @@ def test_nin_dense_head_replaces_the_last_block_and_global_pooling_with_alexnets
     assert [(m.in_features, m.out_features) for m in fcs] == [
         (384 * 5 * 5, 4096), (4096, 4096), (4096, 1000)]
     body = cost.count("nin").params - sum(p.numel() for p in gap.features.block4.parameters())
-    assert cost.count("nin", head="dense").params == body + sum(p.numel() for m in fcs for p in m.parameters())
+    head = sum(p.numel() for m in fcs for p in m.parameters())
+    assert cost.count("nin", head="dense").params == body + head
     course = {**models.course_config("nin"), "head": "dense", "hidden": 64}
     net = models.create("nin", **course)
     assert net(torch.randn(2, 1, 128, 128)).shape == (2, 10)

@@ -272,8 +272,8 @@ class SlidingWindow:
 
 def sliding_window(kernel: str = "vertical edge", padding: int = 0, stride: int = 1,
                    step: int = 1) -> SlidingWindow:
-    """The `step`-th output cell (from 1, in reading order) of a 3x3 cross-correlation of SLIDING_IMAGE
-    with one of SLIDING_KERNELS: where the window sits and what it adds up."""
+    """Output cell number `step` (from 1, in reading order) of a 3x3 cross-correlation of
+    SLIDING_IMAGE with one of SLIDING_KERNELS: where the window sits and what it adds up."""
     one_of("kernel", kernel, SLIDING_KERNELS)
     within(SLIDING_RANGES, padding=padding, stride=stride, step=step)
     image = torch.tensor(SLIDING_IMAGE, dtype=torch.float32)
