@@ -1,5 +1,5 @@
-"""Widgets of chapters/01_building_blocks.ipynb: one convolution layer's shape and cost, and the
-receptive field of a stack of layers.
+"""Widgets of chapters/01_building_blocks.ipynb: a kernel sliding over an image, one convolution
+layer's shape and cost, and the receptive field of a stack of layers.
 
 Each function takes the controls' values and returns an object whose HTML is the answer;
 impossible combinations raise ValueError with a message naming the value and what would fit.
