@@ -98,6 +98,11 @@ def _output_size(x, kernel_size, padding, stride):
             conv_output_size(x.shape[-1], k_w, p_w, s_w))
 
 
+def _check_fits(x, kernel_size, padding, stride):
+    """A ValueError naming the sizes unless the kernel fits the padded input."""
+    _output_size(x, kernel_size, padding, stride)
+
+
 def corr2d(x: torch.Tensor, k: torch.Tensor, padding=0, stride=1) -> torch.Tensor:
     """Cross-correlation of one channel: Y[i, j] = sum_a sum_b X[s*i + a, s*j + b] K[a, b].
 
@@ -105,7 +110,7 @@ def corr2d(x: torch.Tensor, k: torch.Tensor, padding=0, stride=1) -> torch.Tenso
     """
     _check_dims("x", x, (2,))
     _check_dims("k", k, (2,))
-    _output_size(x, k.shape, padding, stride)
+    _check_fits(x, k.shape, padding, stride)
     return (windows(pad2d(x, padding), k.shape, stride) * k).sum((-2, -1))
 
 
@@ -216,7 +221,7 @@ def pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0,
         if p > k // 2:
             raise ValueError(f"padding {p} is more than half the pooling window {k}: "
                              f"a window could hold padding only; use padding <= {k // 2}")
-    _output_size(x, kernel_size, padding, stride)
+    _check_fits(x, kernel_size, padding, stride)
     fill = -math.inf if mode == "max" else 0.0
     cols = windows(pad2d(x, padding, fill), kernel_size, stride)
     return cols.amax((-2, -1)) if mode == "max" else cols.mean((-2, -1))

@@ -41,9 +41,10 @@ def training_curves(history, ax=None):
     return ax
 
 
-def show_source(*objs):
-    """The source of `lib` objects, highlighted: chapters show library code instead of copying it."""
-    return Source(*objs)
+def show_source(*objs, checks: bool = True):
+    """The source of `lib` objects, highlighted: chapters show library code instead of copying it.
+    `checks=False` shows each run of argument checks as one comment naming its lines."""
+    return Source(*objs, checks=checks)
 
 
 def value_grids(panels: dict, boxes: dict | None = None, padding: dict | None = None,

@@ -5,17 +5,26 @@ made here from Python's own tokenizer, with the colours of Pygments' "friendly" 
 stored output of such a cell is the same under any Pygments release (nbval compares it
 exactly) and on any Python from 3.10 on: f-strings, which 3.12 splits into many tokens, are
 coloured as one string, as 3.11 sees them.
+
+`show_source(obj, checks=False)` leaves out the statements that only check arguments (calls to
+`lib.checks` and to `check...` functions, `if ...: raise`, loops of such statements, asserts):
+each run of them becomes one comment that names the lines left out, so that what a chapter shows
+is the computation, and a reader knows where the checks are.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import html
 import inspect
 import io
 import keyword
 import token
+import textwrap
 import tokenize
 from pathlib import Path
+
+from lib import checks as _checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,16 +130,91 @@ def highlight(code: str) -> str:
     return "".join(out)
 
 
-class Source:
-    """Source code with the file it comes from; HTML (highlighted) in a notebook, text elsewhere."""
+# Functions whose calls, as statements of their own, only check arguments: those of lib.checks,
+# any whose name starts with "check" or "_check", and the models' input-size check.
+CHECKERS = frozenset(name for name, f in vars(_checks).items()
+                     if inspect.isfunction(f) and f.__module__ == _checks.__name__) | {"too_small"}
 
-    def __init__(self, *objs):
+
+def _called(node) -> str | None:
+    func = node.func if isinstance(node, ast.Call) else None
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+
+
+def is_check(stmt: ast.stmt) -> bool:
+    """Whether a statement only checks: a call to a checker, `if ...: raise ...` (with elifs of
+    the same kind), a loop whose body only checks, an assert."""
+    if isinstance(stmt, ast.Assert):
+        return True
+    if isinstance(stmt, ast.Expr):
+        name = _called(stmt.value)
+        return name is not None and (name in CHECKERS or name.lstrip("_").startswith("check"))
+    if isinstance(stmt, ast.If):
+        return (all(isinstance(s, ast.Raise) or is_check(s) for s in stmt.body)
+                and all(is_check(s) for s in stmt.orelse))
+    if isinstance(stmt, (ast.For, ast.While)):
+        return not stmt.orelse and all(is_check(s) for s in stmt.body)
+    return False
+
+
+def check_runs(code: str) -> list[tuple[int, int]]:
+    """(first, last) lines, counted from 1 in `code`, of each run of consecutive statements of a
+    function body (at any depth) that only check arguments."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return []
+    runs = []
+
+    def visit(body):
+        run = None
+        for stmt in body:
+            if is_check(stmt):
+                run = (run[0] if run else stmt.lineno, stmt.end_lineno)
+                continue
+            if run:
+                runs.append(run)
+                run = None
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(stmt, block, []))
+                for handler in getattr(stmt, "handlers", []):
+                    visit(handler.body)
+        if run:
+            runs.append(run)
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            visit(node.body)
+    return sorted(runs)
+
+
+def without_checks(lines: list[str], first: int) -> list[str]:
+    """`lines` (of a file, from line `first`) with each run of argument checks replaced by a
+    comment naming the lines it stood on."""
+    lines = list(lines)
+    for start, end in reversed(check_runs("".join(lines))):
+        indent = lines[start - 1][:len(lines[start - 1]) - len(lines[start - 1].lstrip())]
+        span = (f"line {first + start - 1}" if start == end
+                else f"lines {first + start - 1}-{first + end - 1}")
+        lines[start - 1:end] = [f"{indent}# ... argument checks ({span}) not shown\n"]
+    return lines
+
+
+class Source:
+    """Source code with the file it comes from; HTML (highlighted) in a notebook, text elsewhere.
+
+    `checks=False` replaces the statements that only check arguments by a comment naming their
+    lines (`without_checks`)."""
+
+    def __init__(self, *objs, checks: bool = True):
         self.parts = []
         for obj in objs:
             lines, first = inspect.getsourcelines(obj)
             path = Path(inspect.getsourcefile(obj)).resolve()
             where = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
-            self.parts.append((f"{where}, lines {first}-{first + len(lines) - 1}", "".join(lines)))
+            where = f"{where}, lines {first}-{first + len(lines) - 1}"
+            self.parts.append((where, "".join(lines if checks else without_checks(lines, first))))
 
     def __repr__(self):
         return "\n".join(f"# {where}\n{code}" for where, code in self.parts)

@@ -150,6 +150,24 @@ def test_nin_course_form_has_no_relu_in_its_last_block():
         models.create("nin", class_relus="no")
 
 
+def test_nin_dense_head_replaces_the_last_block_and_global_pooling_with_alexnets_head():
+    with torch.device("meta"):
+        gap, dense = models.create("nin"), models.create("nin", head="dense")
+    assert [n for n, _ in dense.features.named_children()] == [
+        n for n, _ in gap.features.named_children()][:-2]       # no dropout, no block4
+    fcs = [m for m in dense.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in fcs] == [
+        (384 * 5 * 5, 4096), (4096, 4096), (4096, 1000)]
+    body = cost.count("nin").params - sum(p.numel() for p in gap.features.block4.parameters())
+    head = sum(p.numel() for m in fcs for p in m.parameters())
+    assert cost.count("nin", head="dense").params == body + head
+    course = {**models.course_config("nin"), "head": "dense", "hidden": 64}
+    net = models.create("nin", **course)
+    assert net(torch.randn(2, 1, 128, 128)).shape == (2, 10)
+    assert net.classifier.fc1.in_features == 96 * 2 * 2
+    with pytest.raises(ValueError, match="head"):
+        models.create("nin", head="linear")
+
 # --- GoogLeNet --------------------------------------------------------------------------------
 
 def test_inception_takes_torchvisions_arguments():

@@ -72,3 +72,53 @@ def test_html_and_text_show_the_same_source():
     assert where.startswith("lib/geometry.py") and ", lines " in where
     assert text_of(shown._repr_html_()) == "".join(w + c for w, c in shown.parts)
     assert repr(shown) == "\n".join(f"# {w}\n{c}" for w, c in shown.parts)
+
+
+def test_argument_checks_can_be_left_out_with_a_comment_that_names_their_lines():
+    from lib.source import without_checks
+    code = '''def f(x, n, mode="max"):
+    """Doc."""
+    integer("n", n)
+    one_of("mode", mode, ("max", "avg"))
+    if x.dim() == 3:
+        return f(x[None], n, mode)[0]
+    for label, value in (("n", n),):
+        check_size(label, value)
+    if n > x.shape[-1]:
+        raise ValueError("n too large")
+    elif n < 0:
+        raise ValueError("n negative")
+    y = []
+    for row in x:
+        if row.numel() == 0:
+            raise ValueError("empty row")
+        y.append(row * n)
+    init_weights(y)
+    return y
+'''
+    shown = "".join(without_checks(code.splitlines(keepends=True), first=10))
+    assert shown == '''def f(x, n, mode="max"):
+    """Doc."""
+    # ... argument checks (lines 12-13) not shown
+    if x.dim() == 3:
+        return f(x[None], n, mode)[0]
+    # ... argument checks (lines 16-21) not shown
+    y = []
+    for row in x:
+        # ... argument checks (lines 24-25) not shown
+        y.append(row * n)
+    init_weights(y)
+    return y
+'''
+
+
+def test_shown_source_without_checks_keeps_the_computation_of_lib_functions():
+    import ast
+    from lib import ops
+    full, short = show_source(ops.conv2d), show_source(ops.conv2d, checks=False)
+    assert full.parts[0][0] == short.parts[0][0]                  # the same file and lines
+    code = short.parts[0][1]
+    ast.parse(code)
+    assert "raise" in full.parts[0][1] and "raise" not in code and "_check_dims" not in code
+    assert "torch.einsum" in code and code.count("argument checks") == 2
+    assert text_of(short._repr_html_()) == "".join(w + c for w, c in short.parts)

@@ -125,3 +125,34 @@ def test_receptive_field_page_compares_with_one_big_kernel():
 def test_receptive_field_rejects_unknown_pooling():
     with pytest.raises(ValueError, match="pooling='avg'; valid: 'none', '2×2 max pool'"):
         conv.receptive_field(pooling="avg")
+
+
+def test_sliding_window_writes_what_pytorch_computes_at_every_step():
+    image = torch.tensor(conv.SLIDING_IMAGE, dtype=torch.float32)[None, None]
+    valid = 0
+    for kernel, weights in conv.SLIDING_KERNELS.items():
+        w = torch.tensor(weights, dtype=torch.float32)[None, None]
+        for p in conv.SLIDING_CONTROLS["padding"]:
+            for s in conv.SLIDING_CONTROLS["stride"]:
+                expected = torch.nn.functional.conv2d(image, w, padding=p, stride=s)[0, 0]
+                m = expected.shape[0]
+                for step in conv.SLIDING_CONTROLS["step"]:
+                    if step > m * m:
+                        with pytest.raises(ValueError, match=f"step {step}:.*at most {m * m}"):
+                            conv.sliding_window(kernel, p, s, step)
+                        continue
+                    valid += 1
+                    answer = conv.sliding_window(kernel, p, s, step)
+                    i, j = divmod(step - 1, m)
+                    assert (answer.row, answer.col) == (i, j)
+                    assert answer.output == expected.tolist()
+                    page = answer._repr_html_()
+                    assert f"Y[{i}, {j}]" in page and f"<b>{expected[i, j].item():g}</b>" in page
+    assert valid == len(conv.SLIDING_KERNELS) * (16 + 36 + 4 + 9)
+    with pytest.raises(ValueError, match="kernel"):
+        conv.sliding_window("emboss")
+
+
+def test_sliding_window_page_stores_every_step_in_a_page_of_modest_size():
+    page = static_html(conv.sliding_window, conv.SLIDING_CONTROLS, conv.SLIDING_DEFAULTS)
+    assert len(page) < 450_000

@@ -33,6 +33,36 @@ def nine_times() -> Computed:
     return Computed(ok, "a 3×3 convolution has 9·c_in·c_out weights", holds=ok)
 
 
+#: Networks whose dense layers the lesson of line 595 is checked on, at 224x224 with 1,000 classes.
+DENSE_HEADED = (("AlexNet", "alexnet", {}), ("VGG-16", "vgg16", {}),
+                ("NiN with a dense head", "nin", {"head": "dense"}))
+
+
+def dense_shares() -> list[tuple[str, float, float]]:
+    """(network, share of the parameters, share of the MACs) of the dense layers."""
+    shares = []
+    for label, name, kwargs in DENSE_HEADED:
+        counted = measure.count(name, **kwargs)
+        dense = [l for l in counted.layers if l.type == "Linear"]
+        shares.append((label, sum(l.params for l in dense) / counted.params,
+                       sum(l.macs for l in dense) / counted.macs))
+    return shares
+
+
+def dense_memory() -> Computed:
+    shares = [(label, p) for label, p, _ in dense_shares()]
+    return Computed(min(p for _, p in shares), "dense layers hold " + ", ".join(
+        f"{p:.1%}" for _, p in shares) + " of the parameters of " + ", ".join(
+        label for label, _ in shares), holds=all(p > 0.5 for _, p in shares))
+
+
+def dense_compute() -> Computed:
+    shares = [(label, m) for label, _, m in dense_shares()]
+    return Computed(max(m for _, m in shares), "dense layers do " + ", ".join(
+        f"{m:.1%}" for _, m in shares) + " of the MACs of " + ", ".join(
+        label for label, _ in shares), holds=any(m > 0.5 for _, m in shares))
+
+
 def nin_last_map() -> str:
     layers = measure.count("nin").layers
     last_pool = [l for l in layers if l.type == "MaxPool2d"][-1]
@@ -363,4 +393,16 @@ CLAIMS = [
     claim("004.v3.stage-five", "line 573, Inception V3 block for stage 5", "rather than those three "
           "by threes it used one by three and three by ones", "1×3, 3×1", "",
           functools.partial(v3_stage, 8), Holds(), C, chapters=(INCEPTION,)),
+    claim("004.lessons.dense-memory", "line 595, What do we learn from that?", "Dense layers are "
+          "... memory intensive", "memory intensive", "parameters of the dense layers, 224×224, "
+          "1,000 classes", dense_memory, Holds(), C, "The first dense layer grows with the area "
+          "of the last feature map and the last one with the number of classes, as the lecture's "
+          "next sentence says.", (NIN,)),
+    claim("004.lessons.dense-compute", "line 595, What do we learn from that?", "Dense layers are "
+          "computationally ... intensive", "computationally intensive", "MACs of the dense "
+          "layers, 224×224, 1,000 classes", dense_compute, Holds(), W, "A dense layer uses each "
+          "weight once per image, a convolution each of its weights at every output pixel (257 "
+          "times on average in AlexNet, 1,043 in VGG-16): the dense layers hold most of the "
+          "parameters and do a few percent of the arithmetic. What they cost is memory and, at "
+          "small batches, the time to read their weights.", (NIN,)),
 ]

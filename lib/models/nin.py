@@ -11,6 +11,10 @@ of the channels (24-64-96), about 15 M MACs per image, and no ReLU in the ten-ch
 (`class_relus=False`): with them, a class whose map is negative at every pixel scores 0 and gets no
 gradient, and classes die that way in a short run (chapter 6, section 6.6). `create("nin",
 in_channels=1, num_classes=10)` at 224x224 is d2l's Fashion-MNIST NiN.
+
+`head="dense"` ends the same body the way AlexNet does, for comparison (chapter 6, section 6.7):
+the third block's pooled output is flattened into dense layers of `hidden`, `hidden` and
+`num_classes` units in place of the last NiN block and global average pooling.
 """
 from collections import OrderedDict
 
@@ -79,20 +83,27 @@ class NiN(nn.Module):
         num_classes: channels of the last NiN block, one score map per class.
         image_size: side of the square input; checked, since no layer depends on it.
         width_mult: multiplies the channels of the first three blocks.
-        dropout: dropout probability before the last block.
+        dropout: dropout probability before the last block (after each hidden dense layer
+            with the dense head).
         class_relus: True (the paper's network) puts a ReLU after each convolution of the last
             block, whose layers are as wide as there are classes; False leaves them out there.
+        head: "gap", the paper's last block and global average pooling, or "dense": AlexNet's
+            head of three dense layers on the flattened output of the third block's pool.
+        hidden: width of the two hidden dense layers of the dense head (4096 in AlexNet).
     """
 
     def __init__(self, in_channels=3, num_classes=1000, image_size=224, width_mult=1.0,
-                 dropout=0.5, class_relus=True):
+                 dropout=0.5, class_relus=True, head="gap", hidden=4096):
         super().__init__()
         check_args(in_channels=in_channels, num_classes=num_classes, width_mult=width_mult,
-                   dropout=dropout)
+                   dropout=dropout, hidden=hidden)
         one_of("class_relus", class_relus, (True, False))
-        feature_sizes(image_size)
+        one_of("head", head, ("gap", "dense"))
+        side = feature_sizes(image_size)[-1]
+        self.head = head
+        blocks = CONFIG if head == "gap" else CONFIG[:-1]
         layers = []
-        for i, (out_channels, k, s, p) in enumerate(CONFIG, start=1):
+        for i, (out_channels, k, s, p) in enumerate(blocks, start=1):
             last = out_channels is None
             if last:
                 out_channels = num_classes
@@ -105,11 +116,25 @@ class NiN(nn.Module):
                 layers.append((f"pool{i}", nn.MaxPool2d(*POOL)))
             in_channels = out_channels
         self.features = nn.Sequential(OrderedDict(layers))  # (B, num_classes, 5, 5) at 224x224
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
+        if head == "gap":
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.flatten = nn.Flatten()
+        else:
+            self.classifier = nn.Sequential(OrderedDict([
+                ("flatten", nn.Flatten()),
+                ("fc1", nn.Linear(in_channels * side * side, hidden)),
+                ("relu1", nn.ReLU(inplace=True)),
+                ("drop1", nn.Dropout(dropout)),
+                ("fc2", nn.Linear(hidden, hidden)),
+                ("relu2", nn.ReLU(inplace=True)),
+                ("drop2", nn.Dropout(dropout)),
+                ("fc3", nn.Linear(hidden, num_classes)),
+            ]))
         init_weights(self)
 
     def forward(self, x):
+        if self.head == "dense":
+            return self.classifier(self.features(x))
         return self.flatten(self.pool(self.features(x)))  # (B, num_classes)
 
 

@@ -1,5 +1,5 @@
-"""Widgets of chapters/01_building_blocks.ipynb: one convolution layer's shape and cost, and the
-receptive field of a stack of layers.
+"""Widgets of chapters/01_building_blocks.ipynb: a kernel sliding over an image, one convolution
+layer's shape and cost, and the receptive field of a stack of layers.
 
 Each function takes the controls' values and returns an object whose HTML is the answer;
 impossible combinations raise ValueError with a message naming the value and what would fit.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+
+import torch
 
 from lib import cost, ops
 from lib.checks import one_of, within
@@ -89,6 +91,22 @@ CONV_LAYER_RANGES = {
 }
 
 
+def check_conv_layer(input_size, kernel_size, padding, stride, in_channels, out_channels, groups):
+    """One ValueError that names every problem of the layer: a value out of CONV_LAYER_RANGES, a
+    kernel larger than the padded input, groups that do not divide the channels."""
+    within(CONV_LAYER_RANGES, input_size=input_size, kernel_size=kernel_size, padding=padding,
+           stride=stride, in_channels=in_channels, out_channels=out_channels, groups=groups)
+    problems = []
+    for formula, args in ((cost.conv_output_size, (input_size, kernel_size, padding, stride)),
+                          (cost.conv_params, (kernel_size, in_channels, out_channels, groups))):
+        try:
+            formula(*args)
+        except ValueError as e:
+            problems.append(str(e))
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def conv_layer(input_size: int = 28, kernel_size: int = 3, padding: int = 1, stride: int = 1,
                in_channels: int = 1, out_channels: int = 16, groups: int = 1) -> ConvLayer:
     """Output shape, parameters (with bias) and MACs of one square convolution, by the formulas
@@ -97,19 +115,9 @@ def conv_layer(input_size: int = 28, kernel_size: int = 3, padding: int = 1, str
         params = k·k·(c_in/g)·c_out + c_out,
         MACs = m·m·k·k·(c_in/g)·c_out.
     """
-    within(CONV_LAYER_RANGES, input_size=input_size, kernel_size=kernel_size, padding=padding,
-           stride=stride, in_channels=in_channels, out_channels=out_channels, groups=groups)
-    problems, m, params = [], None, None
-    try:
-        m = cost.conv_output_size(input_size, kernel_size, padding, stride)
-    except ValueError as e:
-        problems.append(str(e))
-    try:
-        params = cost.conv_params(kernel_size, in_channels, out_channels, groups)
-    except ValueError as e:
-        problems.append(str(e))
-    if problems:
-        raise ValueError("; ".join(problems))
+    check_conv_layer(input_size, kernel_size, padding, stride, in_channels, out_channels, groups)
+    m = cost.conv_output_size(input_size, kernel_size, padding, stride)
+    params = cost.conv_params(kernel_size, in_channels, out_channels, groups)
     return ConvLayer(input_size, kernel_size, padding, stride, in_channels, out_channels, groups,
                      m, params, cost.conv_macs(kernel_size, in_channels, out_channels, m, groups))
 
@@ -181,3 +189,100 @@ def receptive_field(kernel_size: int = 3, stride: int = 1, layers: int = 3,
         if pooling != "none":
             stack.append((f"pool {i}", 2, 2))
     return ReceptiveField(stack, ops.receptive_field([(k, s) for _, k, s in stack]))
+
+
+# --- The sliding window ------------------------------------------------------------------------
+
+#: A 6x6 image of a bright bar, and the 3x3 kernels the explorer slides over it.
+SLIDING_IMAGE = (
+    (0, 0, 0, 0, 0, 0),
+    (0, 0, 9, 9, 0, 0),
+    (0, 0, 9, 9, 0, 0),
+    (0, 0, 9, 9, 0, 0),
+    (0, 0, 9, 9, 0, 0),
+    (0, 0, 0, 0, 0, 0),
+)
+SLIDING_KERNELS = {
+    "vertical edge": ((1, 0, -1), (1, 0, -1), (1, 0, -1)),
+    "horizontal edge": ((1, 1, 1), (0, 0, 0), (-1, -1, -1)),
+    "box (sum)": ((1, 1, 1), (1, 1, 1), (1, 1, 1)),
+    "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
+}
+SLIDING_CONTROLS = {"kernel": list(SLIDING_KERNELS), "padding": [0, 1], "stride": [1, 2],
+                    "step": list(range(1, 37))}
+SLIDING_DEFAULTS = {"kernel": "vertical edge", "padding": 0, "stride": 1, "step": 1}
+#: The (smallest, largest) value of each argument `sliding_window` accepts.
+SLIDING_RANGES = {"padding": (0, 3), "stride": (1, 3), "step": (1, 100)}
+_WINDOW, _OUTPUT = "background:#fe8", "background:#9cf;font-weight:bold"
+
+
+def _grid(rows, marked=(), style="", pad=0) -> str:
+    """Numbers in aligned columns; cells in `marked` (row, col) highlighted with `style`, the
+    outer `pad` rings of padding grey."""
+    lines = []
+    for i, row in enumerate(rows):
+        runs = []                   # [style, text] of consecutive cells styled alike
+        for j, v in enumerate(row):
+            inside = pad <= i < len(rows) - pad and pad <= j < len(row) - pad
+            look = style if (i, j) in marked else "" if inside else "color:#aaa"
+            if runs and runs[-1][0] == look:
+                runs[-1][1] += f"{v:>4g}"
+            else:
+                runs.append([look, f"{v:>4g}"])
+        lines.append("".join(f"<span style='{look}'>{html.escape(text)}</span>" if look
+                             else html.escape(text) for look, text in runs))
+    return "\n".join(lines)
+
+
+@dataclass
+class SlidingWindow:
+    """One step of a 3x3 kernel sliding over SLIDING_IMAGE: the window it covers, the output
+    cell it writes and the sum of products that gives that cell."""
+    kernel: str
+    padding: int
+    stride: int
+    step: int
+    padded: list      # the input with its padding, (n + 2p) x (n + 2p)
+    weights: list     # 3 x 3
+    output: list      # m x m, the whole output, by ops.corr2d
+    row: int
+    col: int
+
+    def _repr_html_(self) -> str:
+        k, s, (i, j) = len(self.weights), self.stride, (self.row, self.col)
+        window = {(s * i + a, s * j + b) for a in range(k) for b in range(k)}
+        m = len(self.output)
+        terms = " + ".join(f"{self.padded[s * i + a][s * j + b]:g}·" + (
+            f"{w:g}" if w >= 0 else f"({w:g})") for a in range(k) for b, w in enumerate(
+            self.weights[a]))
+        n = len(self.padded) - 2 * self.padding
+        panels = [
+            (f"input {n}×{n}" + (f", padded by {self.padding}" if self.padding else ""),
+             _grid(self.padded, window, _WINDOW, self.padding)),
+            (f"kernel: {self.kernel}", _grid(self.weights)),
+            (f"output {m}×{m}, step {self.step} of {m * m}",
+             _grid(self.output, {(i, j)}, _OUTPUT)),
+        ]
+        blocks = "".join(f"<div><div>{html.escape(title)}</div><pre style='margin:0.2em 0;"
+                         f"line-height:1.35'>{grid}</pre></div>" for title, grid in panels)
+        return (f"<div style='display:flex;flex-wrap:wrap;gap:1.5em'>{blocks}</div>"
+                f"<div>Y[{i}, {j}] = sum of window × kernel = {html.escape(terms)} = "
+                f"<b>{self.output[i][j]:g}</b></div>")
+
+
+def sliding_window(kernel: str = "vertical edge", padding: int = 0, stride: int = 1,
+                   step: int = 1) -> SlidingWindow:
+    """Output cell number `step` (from 1, in reading order) of a 3x3 cross-correlation of
+    SLIDING_IMAGE with one of SLIDING_KERNELS: where the window sits and what it adds up."""
+    one_of("kernel", kernel, SLIDING_KERNELS)
+    within(SLIDING_RANGES, padding=padding, stride=stride, step=step)
+    image = torch.tensor(SLIDING_IMAGE, dtype=torch.float32)
+    weights = torch.tensor(SLIDING_KERNELS[kernel], dtype=torch.float32)
+    output = ops.corr2d(image, weights, padding, stride)
+    m = output.shape[0]
+    if step > m * m:
+        raise ValueError(f"step {step}: with padding {padding} and stride {stride} the "
+                         f"output is {m}×{m}, so the window stops after {m * m} steps; "
+                         f"choose a step of at most {m * m}")
+    return SlidingWindow(kernel, padding, stride, step, ops.pad2d(image, padding).tolist(),
+                         weights.tolist(), output.tolist(), *divmod(step - 1, m))
