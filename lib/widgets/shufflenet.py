@@ -10,7 +10,7 @@ not exchange information, and where the time of a ShuffleNet goes on the reader'
   (`lib.models.shufflenet.guideline_network`) counted and timed on this machine.
 - `shufflenet_cost`: the explorer over ShuffleNet v1's group count and width, counted, with
   inference times where a `Timings` is given (the static book cannot measure the reader's
-  machine: `TIMINGS` holds times stored from an idle machine, none yet); `measure_timings`
+  machine: `TIMINGS` holds times stored from one machine, which it names); `measure_timings`
   measures them on the machine it runs on.
 
 Every measurement is the fastest of repeated runs, as many as `repeats()` allows under the
@@ -428,10 +428,39 @@ def measure_timings(groups=GROUPS, widths=WIDTHS, device=None, batch_size: int =
     return Timings(speed.machine(), device.type, batch_size, runs, ms)
 
 
-#: Times stored for the static book: the literal `python -m lib.widgets.shufflenet` prints, run
-#: on an idle machine. None are stored yet; the explorer then shows the counts alone, and
-#: `measure_timings` gives the times on the reader's machine.
-TIMINGS = Timings(machine="not measured", device="cpu", batch_size=1, runs=0, ms={})
+#: Times stored for the static book: the fastest of three `measure_timings()` calls (45 runs per
+#: network) with one thread, `python -m lib.widgets.shufflenet` run three times. The explorer
+#: shows them with the machine that measured them; `measure_timings` gives the reader's own.
+TIMINGS = Timings(
+    machine='AMD EPYC, 1 threads; torch 2.14.1+cu130; load average 2.2, 2.3, 3.2',
+    device='cpu', batch_size=1, runs=45,
+    ms={
+        (1, 0.25): 2.99,
+        (1, 0.5): 3.71,
+        (1, 1.0): 7.42,
+        (1, 1.5): 12.39,
+        (1, 2.0): 17.84,
+        (2, 0.25): 4.56,
+        (2, 0.5): 5.67,
+        (2, 1.0): 10.17,
+        (2, 1.5): 15.94,
+        (2, 2.0): 23.41,
+        (3, 0.25): 5.02,
+        (3, 0.5): 6.42,
+        (3, 1.0): 10.46,
+        (3, 1.5): 17.42,
+        (3, 2.0): 23.71,
+        (4, 0.25): 4.90,
+        (4, 0.5): 6.95,
+        (4, 1.0): 11.08,
+        (4, 1.5): 19.62,
+        (4, 2.0): 24.92,
+        (8, 0.25): 6.64,
+        (8, 0.5): 8.63,
+        (8, 1.0): 13.42,
+        (8, 1.5): 21.17,
+        (8, 2.0): 30.40,
+    })
 
 CONTROLS = {"groups": list(GROUPS), "width": list(WIDTHS)}
 DEFAULTS = {"groups": 3, "width": 1.0}
