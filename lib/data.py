@@ -4,6 +4,7 @@
     >>> for X, y in data.train:          # X: (256, 1, 64, 64) float32, normalised; y: (256,) int64
     ...     ...
     >>> lib.data.show(data, n=16)        # a grid of examples with their class names
+    >>> shifted = lib.data.load("fashion_mnist", resize=64, shift=4)  # augmented training set
 
 Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017, arXiv:1708.07747) is downloaded by torchvision into
 data/downloads/. When it cannot be (no network), or when the environment variable
@@ -26,6 +27,13 @@ transforming images one by one as a `DataLoader` over a torchvision dataset does
 done once, up front, with `torch.nn.functional.interpolate`, as long as the resized training
 and test tensors fit in `MAX_RESIZED_BYTES`; beyond that (Fashion-MNIST at 64x64 and more, or
 224x224 anything) the 28x28 tensors are kept and each minibatch is resized as it is drawn.
+
+Data augmentation, when asked for with `shift`, is the one that suits digits and clothes seen
+from the front: each training image is translated by a random whole number of pixels, up to
+`shift` in each direction, drawn anew for every epoch from the seed and the epoch's number, the
+uncovered border filled with the background (the batch's smallest value). Reflections and
+rotations are left out: they turn a 2 into something that is not a 2. The test set is never
+augmented.
 """
 from __future__ import annotations
 
@@ -101,13 +109,15 @@ class Batches:
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                 shuffle: bool, size: tuple[int, int] | None = None, seed: int = 0):
+                 shuffle: bool, size: tuple[int, int] | None = None, seed: int = 0,
+                 shift: int = 0):
         self.images = images        # (N, 1, H, W) float32, normalised
         self.labels = labels        # (N,) int64
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.size = size            # (H, W) to resize each batch to, or None
         self.seed = seed
+        self.shift = shift          # random translations of up to this many pixels, or 0
         self._next_epoch = 0
 
     def __len__(self) -> int:
@@ -146,6 +156,10 @@ class Batches:
         order = self.order(epoch, seed)
         if world_size > 1:
             order = order[: len(order) - len(order) % world_size]
+        if self.shift:
+            g = torch.Generator().manual_seed(
+                (self.seed if seed is None else seed) + epoch + _SHIFT_STREAM)
+            offsets = torch.randint(0, 2 * self.shift + 1, (len(order), 2), generator=g)
         batches = range(0, len(order), self.batch_size)
         if max_batches is not None:
             batches = batches[:max_batches]
@@ -154,7 +168,11 @@ class Batches:
             index = order[start:start + self.batch_size]
             if world_size > 1:
                 index = index[rank::world_size]
-            yield self._resize(self.images[index]), self.labels[index]
+            x = self._resize(self.images[index])
+            if self.shift:
+                moves = offsets[start:start + self.batch_size][rank::world_size]
+                x = translate(x, moves.to(x.device), self.shift)
+            yield x, self.labels[index]
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:
         if self.size is None:
@@ -168,7 +186,7 @@ class Batches:
         g = torch.Generator().manual_seed(seed)
         index = torch.randperm(len(self.labels), generator=g)[:n].to(self.images.device)
         return Batches(self.images[index], self.labels[index], self.batch_size, self.shuffle,
-                       self.size, self.seed)
+                       self.size, self.seed, self.shift)
 
     def __repr__(self):
         return (f"Batches({self.num_images:,} images in {len(self)} batches of {self.batch_size}, "
@@ -205,13 +223,30 @@ class Data:
 
     def __repr__(self):
         c, h, w = self.image_size
+        shifted = (f", training images shifted by up to {self.train.shift} pixels"
+                   if self.train.shift else "")
         return (f"Data({self.name}: {self.num_train:,} training and {self.num_test:,} test images, "
-                f"{c}x{h}x{w}, {len(self.classes)} classes, batches of {self.batch_size}, "
+                f"{c}x{h}x{w}, {len(self.classes)} classes, batches of {self.batch_size}{shifted}, "
                 f"on {self.device}; {self.source})")
 
     def __str__(self):
         return textwrap.fill(repr(self), NOTICE_WIDTH, subsequent_indent="  ",
                              break_on_hyphens=False, break_long_words=False)
+
+
+#: Added to the seed of an epoch's shifts, so that they are not drawn from its order's stream.
+_SHIFT_STREAM = 2 ** 31
+
+
+def translate(x: torch.Tensor, offsets: torch.Tensor, shift: int) -> torch.Tensor:
+    """Images (N, C, H, W) each moved by `offsets[i] - shift` pixels, rows then columns
+    (offsets in [0, 2 shift]), the uncovered border filled with the smallest value of `x`."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (shift,) * 4, value=x.amin().item()).permute(0, 2, 3, 1)
+    rows = offsets[:, :1] + torch.arange(h, device=x.device)    # (N, H)
+    cols = offsets[:, 1:] + torch.arange(w, device=x.device)    # (N, W)
+    image = torch.arange(n, device=x.device)[:, None, None]
+    return padded[image, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
 
 
 def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -449,7 +484,7 @@ def _course_data() -> str:
 
 
 def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device=None,
-         seed: int = 0) -> Data:
+         seed: int = 0, shift: int = 0) -> Data:
     """Load a dataset as tensors and wrap it in minibatches.
 
     name: "fashion_mnist" (falls back to "mnist_5k" offline) or "mnist_5k".
@@ -457,12 +492,16 @@ def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device
     batch_size: images per minibatch, for training and test.
     device: where the tensors live; default CUDA, then MPS, then the CPU.
     seed: seeds the shuffling of the training set (epoch e uses seed + e).
+    shift: augment the training set with random translations of up to `shift` pixels in each
+        direction, in the images as they are delivered (after resizing); 0 for none.
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
     size = _check_size(resize)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}; valid: a positive integer")
+    if not isinstance(shift, int) or isinstance(shift, bool) or shift < 0:
+        raise ValueError(f"shift={shift!r}; valid: a whole number of pixels, 0 or more")
     device = default_device() if device is None else torch.device(device)
     root = data_dir()
 
@@ -511,7 +550,8 @@ def load(name: str = "fashion_mnist", resize=None, batch_size: int = 256, device
             per_batch = size
     h, w = size or tuple(x_train.shape[-2:])
     return Data(name=name if reason is None else "mnist_5k",
-                train=Batches(x_train, y_train, batch_size, shuffle=True, size=per_batch, seed=seed),
+                train=Batches(x_train, y_train, batch_size, shuffle=True, size=per_batch, seed=seed,
+                              shift=shift),
                 test=Batches(x_test, y_test, batch_size, shuffle=False, size=per_batch),
                 classes=tuple(classes), source=source, image_size=(1, h, w), mean=mean, std=std)
 

@@ -137,7 +137,38 @@ def test_subset_is_fixed(offline):
     assert offline.train.subset(10_000) is offline.train
 
 
+def test_shifted_images_are_translations_drawn_anew_each_epoch():
+    plain = datasets.load("mnist_5k", batch_size=100, device="cpu")
+    shifted = datasets.load("mnist_5k", batch_size=100, device="cpu", shift=2)
+    (X, y), (S, t) = next(plain.train.epoch(3)), next(shifted.train.epoch(3))
+    assert torch.equal(y, t), "the same images in the same order"
+    background = X.amin().item()
+    padded = torch.nn.functional.pad(X, (2,) * 4, value=background)
+    moves = set()
+    for x, s in zip(padded, S):
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if torch.equal(x[:, dy:dy + 28, dx:dx + 28], s)]
+        assert found, "every shifted image is its original moved by at most 2 pixels"
+        moves.add(found[0])
+    assert len(moves) > 10, "the moves are drawn, not fixed"
+    again = next(shifted.train.epoch(3))[0]
+    assert torch.equal(S, again), "an epoch's shifts are fixed by the seed and the epoch"
+    assert not torch.equal(S, next(shifted.train.epoch(4))[0])
+    assert torch.equal(next(shifted.test.epoch(0))[0], next(plain.test.epoch(0))[0])
+    assert shifted.train.subset(500).shift == 2
+    assert "shifted by up to 2 pixels" in repr(shifted) and "shifted" not in repr(plain)
+
+
+def test_shifts_of_a_sharded_epoch_are_the_global_batchs():
+    shifted = datasets.load("mnist_5k", batch_size=100, device="cpu", shift=3)
+    whole = next(shifted.train.epoch(1))[0]
+    halves = [next(shifted.train.epoch(1, rank=r, world_size=2))[0] for r in range(2)]
+    assert torch.equal(whole[0::2], halves[0]) and torch.equal(whole[1::2], halves[1])
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    ({"shift": -1}, "shift=-1; valid: a whole number of pixels, 0 or more"),
+    ({"shift": 1.5}, "shift=1.5; valid"),
     ({"name": "cifar10"}, "unknown dataset 'cifar10'; valid: fashion_mnist, mnist_5k"),
     ({"resize": 0}, "resize=0"),
     ({"resize": (32, 32, 3)}, "resize=(32, 32, 3)"),
