@@ -7,15 +7,19 @@ import matplotlib.pyplot as plt
 from lib.source import Source
 
 
-def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3):
-    """Grey images (N, H, W) in a grid, each with its title; returns the figure."""
+def image_grid(images, titles=(), ncols: int = 8, scale: float = 1.3, frame: bool = False):
+    """Grey images (N, H, W) in a grid, each with its title; returns the figure. `frame` draws
+    each image's border, so that a shifted image shows where its edges are."""
     n = len(images)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.3) * nrows),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
+        if frame and i < n:
+            ax.set(xticks=[], yticks=[])
+        else:
+            ax.axis("off")
         if i < n:
             ax.imshow(images[i], cmap="gray_r")
             if i < len(titles):
