@@ -25,7 +25,9 @@ deviation (the training set's), the same minibatch size, optimizer (Adam at 1e-3
 chosen through `configure_optimizers`, the hook d2l's chapters override), epochs and test images.
 
 - lib: `lib.data.load` tensors drawn by indexing, `lib.train.fit` (channels-last; precision as
-  above).
+  above; freed memory kept for the next step, `lib.train.allocator`: d2l's runs in the same
+  process, and its loader processes forked from it, keep it too, so the ratio leaves that gain
+  out).
 - d2l: `d2l.Trainer.fit` with a `d2l.Classifier` around the same network, and d2l's own data
   pipeline: `d2l.FashionMNIST` (torchvision's dataset, a PIL resize, ToTensor and Normalize
   per image, a DataLoader with d2l's 4 worker processes). Offline, where Fashion-MNIST cannot

@@ -39,8 +39,9 @@ test accuracy that stays at chance is reported. Under `torchrun` (`python -m lib
 each global minibatch, metrics are summed over ranks, and only rank 0 prints.
 
 Modules: `budget` (budgets and what a call runs under one), `precision`, `loop` (`Trainer`,
-`fit`, `evaluate`), `history`, `callbacks`, `checkpoint` (atomic files), `speed` (the
-machine's peak and training steps per second), `cli` (the command line).
+`fit`, `evaluate`), `history`, `callbacks`, `checkpoint` (atomic files), `allocator` (freed
+memory kept for the next step on the CPU), `speed` (the machine's peak and training steps per
+second), `cli` (the command line).
 """
 from lib.train.budget import BUDGETS, SUBSET_SEED, Budget, Plan, get_budget
 from lib.train.callbacks import (Callback, Diagnosis, LivePlot, PrintEpochs, PrintSummary,

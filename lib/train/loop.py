@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib.data import default_device
-from lib.train import precision as arithmetic
+from lib.train import allocator, precision as arithmetic
 from lib.train.budget import Plan, get_budget
 from lib.train.callbacks import AppendHistory, Callback, Diagnosis, default_callbacks
 from lib.train.history import History
@@ -168,7 +168,10 @@ class Trainer:
 
 
 def prepare(model: nn.Module, device: torch.device) -> nn.Module:
-    """The model on `device`, channels-last where that layout runs fastest."""
+    """The model on `device`, channels-last where that layout runs fastest; on the CPU, freed
+    activations kept for the next step (`allocator.keep_freed_memory`)."""
+    if device.type == "cpu":
+        allocator.keep_freed_memory()
     model = model.to(device)
     if arithmetic.channels_last(device):
         model = model.to(memory_format=torch.channels_last)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib.train import precision as arithmetic
+from lib.train import allocator, precision as arithmetic
 from lib.train.loop import logits, training_device
 
 
@@ -50,6 +50,8 @@ def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps:
     chosen = arithmetic.resolve(device, precision)
     model = model.to(device)
     x = torch.randn(batch_size, *input_size, device=device)
+    if device.type == "cpu":
+        allocator.keep_freed_memory()
     if arithmetic.channels_last(device) and len(input_size) == 3:
         model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
