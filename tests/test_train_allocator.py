@@ -8,19 +8,20 @@ import pytest
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
-# Page faults of filling a fresh 64 MiB tensor, the last of four in a row (the first ones grow
-# the heap): 16,384 pages of 4 KiB each when the memory went back to the kernel.
+# Page faults of filling a fresh 64 MiB tensor, sixteen times in a row: 16,384 pages of 4 KiB
+# each time the memory went back to the kernel. Kept, the heap grows over the first few (small
+# allocations in between can split a freed block) and then serves the tensor from its own pages.
 FAULTS = """
 import json, resource, sys, torch
 from lib.train import allocator
 kept = allocator.keep_freed_memory() if sys.argv[1] == "keep" else False
 faults = []
-for _ in range(4):
+for _ in range(16):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     x = torch.ones(16 * 2 ** 20)
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     del x
-print(json.dumps({"kept": kept, "faults": faults[-1]}))
+print(json.dumps({"kept": kept, "faults": faults[-8:]}))
 """
 
 
@@ -32,8 +33,8 @@ def faults(mode: str) -> dict:
 @pytest.mark.skipif(not GLIBC, reason="glibc's malloc only")
 def test_kept_memory_is_reused_without_page_faults():
     default, kept = faults("default"), faults("keep")
-    assert default["faults"] > 8_000, default  # mapped afresh: a fault for nearly every page
-    assert kept["kept"] and kept["faults"] < 500, kept
+    assert min(default["faults"]) > 8_000, default  # mapped afresh: a fault for nearly every page
+    assert kept["kept"] and sum(kept["faults"]) < 1_000, kept
 
 
 def test_fit_on_the_cpu_keeps_freed_memory():
