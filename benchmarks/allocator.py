@@ -23,38 +23,20 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+from course_step import MODELS, label  # noqa: E402
 from report import RESULTS, load, recorded  # noqa: E402
 
-MODELS = {"alexnet": {}, "vgg11": {}, "resnet18": {"image_size": 96}}
 SETTINGS = ("glibc default", "kept")
 
 
 def steps(name: str, keep: bool, batch_size: int, count: int) -> dict:
     """Runs in the child process: seconds, minor faults and system seconds a training step."""
-    import torch
-    import torch.nn.functional as F
-
-    from lib import models
-    from lib.train import allocator, precision
+    from course_step import course_step
+    from lib.train import allocator
 
     if keep and not allocator.keep_freed_memory():
         return {"error": "malloc here is not glibc's"}
-    kwargs = {**models.course_config(name), **MODELS[name]}
-    torch.manual_seed(0)
-    net = models.create(name, **kwargs).to(memory_format=torch.channels_last)
-    x = torch.randn(batch_size, *models.input_size(name, **kwargs)).contiguous(
-        memory_format=torch.channels_last)
-    y = torch.randint(kwargs["num_classes"], (batch_size,))
-    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
-    chosen = precision.resolve(torch.device("cpu"), "auto")
-
-    def step():
-        with precision.autocast(torch.device("cpu"), chosen):
-            loss = F.cross_entropy(net(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
+    step, _, _, chosen = course_step(name, batch_size)
     for _ in range(3):
         step()
     seconds = []
@@ -94,8 +76,7 @@ def main(argv=None):
             if "error" in runs["kept"][0]:
                 print(f"{name}: {runs['kept'][0]['error']}; nothing to compare")
                 continue
-            label = name + (" 96x96" if MODELS[name] else " course form")
-            print(f"{label} ({runs['kept'][0]['precision']}):")
+            print(f"{label(name)} ({runs['kept'][0]['precision']}):")
             for setting in SETTINGS:
                 r = runs[setting]
                 print(f"  {setting:<14} {1e3 * statistics.median(x['seconds'] for x in r):7.1f} ms a step, "

@@ -21,14 +21,12 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
-from lib import cost, models, train  # noqa: E402
+from course_step import MODELS, course_step, label  # noqa: E402
+from lib import cost, train  # noqa: E402
 from lib.train import allocator, precision  # noqa: E402
 from report import RESULTS, recorded  # noqa: E402
-
-MODELS = {"alexnet": {}, "vgg11": {}, "resnet18": {"image_size": 96}}
 
 #: Operator name fragments of each kind, first match wins.
 KINDS = {
@@ -48,24 +46,8 @@ def kind(name: str) -> str:
 
 
 def breakdown(name: str, batch_size: int, steps: int, peak: float, chosen: str) -> None:
-    kwargs = {**models.course_config(name), **MODELS[name]}
-    torch.manual_seed(0)
-    net = models.create(name, **kwargs)
-    size = models.input_size(name, **kwargs)
+    step, net, size, _ = course_step(name, batch_size)
     flops = 3 * 2 * cost.count(net, size).macs * batch_size
-    net = net.to(memory_format=torch.channels_last)
-    x = torch.randn(batch_size, *size).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(kwargs["num_classes"], (batch_size,))
-    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
-    cpu = torch.device("cpu")
-
-    def step():
-        with precision.autocast(cpu, chosen):
-            loss = F.cross_entropy(net(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
     for _ in range(3):
         step()
     start = time.perf_counter()
@@ -83,8 +65,7 @@ def breakdown(name: str, batch_size: int, steps: int, peak: float, chosen: str) 
         seconds[k] = seconds.get(k, 0.0) + event.self_cpu_time_total / 1e6 / steps
     profiled = sum(seconds.values())
     arithmetic = seconds.get("convolutions", 0) + seconds.get("matrix products", 0)
-    label = name + (" 96x96" if MODELS[name] else " course form")
-    print(f"{label}: {1e3 * wall:.1f} ms a step ({batch_size / wall:,.0f} images/s), "
+    print(f"{label(name)}: {1e3 * wall:.1f} ms a step ({batch_size / wall:,.0f} images/s), "
           f"{flops / wall / 1e9:.0f} GFLOP/s = {flops / wall / peak:.0%} of the {chosen} matmul peak")
     print(f"  convolutions and matrix products: {1e3 * arithmetic:.1f} ms, {arithmetic / profiled:.0%} of "
           f"the profiled step, at {flops / arithmetic / 1e9:.0f} GFLOP/s = {flops / arithmetic / peak:.0%} "
