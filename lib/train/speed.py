@@ -88,6 +88,7 @@ def machine(device=None) -> str:
     if device.type == "cuda":
         where = torch.cuda.get_device_name(device)
     else:
-        where = f"{cpu_name()}, {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        where = f"{cpu_name()}, {threads} thread{'' if threads == 1 else 's'}"
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return f"{where}; torch {torch.__version__}; load average {load}"

@@ -432,7 +432,7 @@ def measure_timings(groups=GROUPS, widths=WIDTHS, device=None, batch_size: int =
 #: network) with one thread, `python -m lib.widgets.shufflenet` run three times. The explorer
 #: shows them with the machine that measured them; `measure_timings` gives the reader's own.
 TIMINGS = Timings(
-    machine='AMD EPYC, 1 threads; torch 2.14.1+cu130; load average 2.2, 2.3, 3.2',
+    machine='AMD EPYC, 1 thread; torch 2.14.1+cu130; load average 2.2, 2.3, 3.2',
     device='cpu', batch_size=1, runs=45,
     ms={
         (1, 0.25): 2.99,
