@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib.train import allocator, precision as arithmetic
-from lib.train.loop import logits, training_device
+from lib.train import precision as arithmetic
+from lib.train.loop import logits, prepare, training_device
 
 
 def _seconds(step, device: torch.device, steps: int, warmup: int) -> list[float]:
@@ -48,12 +48,10 @@ def images_per_second(model: nn.Module, input_size, batch_size: int = 64, steps:
     device = torch.device(device) if device is not None else (
         first.device if first is not None else training_device())
     chosen = arithmetic.resolve(device, precision)
-    model = model.to(device)
+    model = prepare(model, device)
     x = torch.randn(batch_size, *input_size, device=device)
-    if device.type == "cpu":
-        allocator.keep_freed_memory()
     if arithmetic.channels_last(device) and len(input_size) == 3:
-        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
     model.train(train)
 
